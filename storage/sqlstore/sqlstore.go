@@ -1,0 +1,269 @@
+// Package sqlstore implements storage.Store with sqlx over SQLite
+// (modernc.org/sqlite, pure Go) and PostgreSQL (github.com/lib/pq). Queries
+// are written once with ? placeholders and rebound per driver; the few
+// statements that differ between dialects are isolated in dialect.go.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/stepgate/stepgate/migrations"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// Store is the sqlx implementation of storage.Store.
+type Store struct {
+	db      *sqlx.DB
+	q       sqlx.ExtContext // db, or the transaction inside InTx
+	dialect string
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Location is a parsed --database URL.
+type Location struct {
+	Dialect string // migrations.SQLite or migrations.Postgres
+	DSN     string // what the driver is opened with
+	Path    string // SQLite file path; empty for PostgreSQL
+}
+
+// ParseURL understands sqlite:///abs/path.db, sqlite://relative.db and
+// postgres://… (or postgresql://…).
+func ParseURL(raw string) (Location, error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		p, _, _ := strings.Cut(strings.TrimPrefix(raw, "sqlite://"), "?")
+		if p == "" {
+			return Location{}, errors.New("database URL sqlite:// needs a file path, e.g. sqlite://data/stepgate.db")
+		}
+		dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		return Location{Dialect: migrations.SQLite, DSN: dsn, Path: p}, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return Location{}, errors.New("database URL is not a valid postgres:// URL")
+		}
+		return Location{Dialect: migrations.Postgres, DSN: raw}, nil
+	default:
+		return Location{}, errors.New("database URL must start with sqlite:// or postgres://")
+	}
+}
+
+// Open connects to the database. It does not migrate; see migrations.Up.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	loc, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	var db *sqlx.DB
+	switch loc.Dialect {
+	case migrations.SQLite:
+		if dir := filepath.Dir(loc.Path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		}
+		db, err = sqlx.Open("sqlite", loc.DSN)
+		if err == nil {
+			// One writer at a time is SQLite's rule anyway; a small pool
+			// keeps readers concurrent under WAL.
+			db.SetMaxOpenConns(8)
+		}
+	case migrations.Postgres:
+		db, err = sqlx.Open("postgres", loc.DSN)
+		if err == nil {
+			db.SetMaxOpenConns(20)
+			db.SetMaxIdleConns(10)
+			db.SetConnMaxLifetime(30 * time.Minute)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", loc.Dialect, err)
+	}
+	return &Store{db: db, q: db, dialect: loc.Dialect}, nil
+}
+
+// DB exposes the pool for migrations and health checks.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Dialect is migrations.SQLite or migrations.Postgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// InTx runs fn in a transaction. Nested calls join the outer transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx storage.Store) error) error {
+	if _, inTx := s.q.(*sqlx.Tx); inTx {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	if err := fn(&Store{db: s.db, q: tx, dialect: s.dialect}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return mapErr(tx.Commit())
+}
+
+// --- helpers shared by every table file ---
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := s.q.ExecContext(ctx, s.db.Rebind(query), args...)
+	return res, mapErr(err)
+}
+
+// execOne runs a statement that must touch exactly one row; zero rows is
+// ErrNotFound.
+func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
+	res, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
+	return s.q.QueryRowxContext(ctx, s.db.Rebind(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	rows, err := s.q.QueryxContext(ctx, s.db.Rebind(query), args...)
+	return rows, mapErr(err)
+}
+
+// mapErr turns driver errors into the storage sentinels and keeps SQL text
+// out of anything that might reach a user.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.ErrNotFound
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		return storage.ErrConflict
+	}
+	var sqliteErr *sqlite.Error
+	if errors.As(err, &sqliteErr) {
+		switch sqliteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return storage.ErrConflict
+		}
+	}
+	return err
+}
+
+// ms converts a time to the stored Unix milliseconds; the zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// msTime scans stored Unix milliseconds into a time.Time; 0 is the zero time.
+// Use it as (*msTime)(&record.Field) in Scan.
+type msTime time.Time
+
+func (t *msTime) Scan(src any) error {
+	var v int64
+	switch x := src.(type) {
+	case int64:
+		v = x
+	case nil:
+		v = 0
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T as time", src)
+	}
+	if v == 0 {
+		*t = msTime(time.Time{})
+	} else {
+		*t = msTime(time.UnixMilli(v).UTC())
+	}
+	return nil
+}
+
+// jsonList stores a string slice as a JSON array in a TEXT column.
+type jsonList []string
+
+func (l jsonList) Value() (driver.Value, error) {
+	if l == nil {
+		return "[]", nil
+	}
+	b, err := json.Marshal([]string(l))
+	return string(b), err
+}
+
+func (l *jsonList) Scan(src any) error {
+	var b []byte
+	switch x := src.(type) {
+	case string:
+		b = []byte(x)
+	case []byte:
+		b = x
+	case nil:
+		*l = nil
+		return nil
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T as list", src)
+	}
+	var out []string
+	if err := json.Unmarshal(b, &out); err != nil {
+		return err
+	}
+	*l = out
+	return nil
+}
+
+// jsonValue stores any JSON-encodable value in a TEXT column.
+type jsonValue struct{ v any }
+
+func (j jsonValue) Value() (driver.Value, error) {
+	b, err := json.Marshal(j.v)
+	return string(b), err
+}
+
+func (j jsonValue) Scan(src any) error {
+	switch x := src.(type) {
+	case string:
+		return json.Unmarshal([]byte(x), j.v)
+	case []byte:
+		return json.Unmarshal(x, j.v)
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T as JSON", src)
+	}
+}

@@ -1,0 +1,132 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+const userColumns = `id, email, name, role, password_hash, disabled, mfa_bypass, last_factor,
+	password_failures, password_locked_until, mfa_failures, mfa_locked_until, created_at, updated_at`
+
+const (
+	qInsertUser = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)`
+	qUserByID   = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
+	qUserByMail = `SELECT ` + userColumns + ` FROM users WHERE email = ?`
+	qListUsers  = `SELECT ` + userColumns + ` FROM users ORDER BY created_at, id`
+	qUpdateUser = `UPDATE users SET email = ?, name = ?, role = ?, password_hash = ?, disabled = ?, mfa_bypass = ?,
+		last_factor = ?, updated_at = ? WHERE id = ?`
+)
+
+// reserveAttempt counts one attempt unless the account is locked. Old column
+// values are visible throughout SET, so "expired lock" restarts the count at
+// 1 and the attempt reaching the threshold sets the lock, all in one row
+// update that concurrent transactions serialise on.
+const reserveAttempt = `UPDATE users SET
+	{p}_failures = CASE WHEN {p}_locked_until <> 0 THEN 1 ELSE {p}_failures + 1 END,
+	{p}_locked_until = CASE WHEN (CASE WHEN {p}_locked_until <> 0 THEN 1 ELSE {p}_failures + 1 END) >= ? THEN ? ELSE 0 END
+	WHERE id = ? AND {p}_locked_until <= ?
+	RETURNING {p}_failures, {p}_locked_until`
+
+var (
+	qReservePassword = strings.ReplaceAll(reserveAttempt, "{p}", "password")
+	qReserveMFA      = strings.ReplaceAll(reserveAttempt, "{p}", "mfa")
+	qLockPassword    = `SELECT password_failures, password_locked_until FROM users WHERE id = ?`
+	qLockMFA         = `SELECT mfa_failures, mfa_locked_until FROM users WHERE id = ?`
+	qResetPassword   = `UPDATE users SET password_failures = 0, password_locked_until = 0 WHERE id = ?`
+	qResetMFA        = `UPDATE users SET mfa_failures = 0, mfa_locked_until = 0 WHERE id = ?`
+)
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner) (*storage.User, error) {
+	var u storage.User
+	var role string
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &u.Disabled, &u.MFABypass, &u.LastFactor,
+		&u.PasswordFailures, (*msTime)(&u.PasswordLockedUntil), &u.MFAFailures, (*msTime)(&u.MFALockedUntil),
+		(*msTime)(&u.CreatedAt), (*msTime)(&u.UpdatedAt))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	u.Role = storage.Role(role)
+	return &u, nil
+}
+
+func normalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
+	u.Email = normalizeEmail(u.Email)
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = u.CreatedAt
+	}
+	_, err := s.exec(ctx, qInsertUser, u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, u.MFABypass,
+		u.LastFactor, ms(u.CreatedAt), ms(u.UpdatedAt))
+	return err
+}
+
+func (s *Store) GetUser(ctx context.Context, id string) (*storage.User, error) {
+	return scanUser(s.queryRow(ctx, qUserByID, id))
+}
+
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (*storage.User, error) {
+	return scanUser(s.queryRow(ctx, qUserByMail, normalizeEmail(email)))
+}
+
+func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
+	rows, err := s.query(ctx, qListUsers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storage.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *u)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
+	u.Email = normalizeEmail(u.Email)
+	return s.execOne(ctx, qUpdateUser, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, u.MFABypass,
+		u.LastFactor, ms(u.UpdatedAt), u.ID)
+}
+
+func (s *Store) ReservePasswordAttempt(ctx context.Context, userID string, now time.Time, l storage.Lockout) (storage.FailureState, error) {
+	return s.reserve(ctx, qReservePassword, qLockPassword, userID, now, l)
+}
+
+func (s *Store) ReserveMFAAttempt(ctx context.Context, userID string, now time.Time, l storage.Lockout) (storage.FailureState, error) {
+	return s.reserve(ctx, qReserveMFA, qLockMFA, userID, now, l)
+}
+
+func (s *Store) reserve(ctx context.Context, update, current, userID string, now time.Time, l storage.Lockout) (storage.FailureState, error) {
+	var st storage.FailureState
+	err := s.queryRow(ctx, update, l.Threshold, now.Add(l.Duration).UnixMilli(), userID, now.UnixMilli()).
+		Scan(&st.Failures, (*msTime)(&st.LockedUntil))
+	if err == nil {
+		return st, nil
+	}
+	if err = mapErr(err); !errors.Is(err, storage.ErrNotFound) {
+		return st, err
+	}
+	// No row updated: either the user is unknown or the lock holds.
+	if err := s.queryRow(ctx, current, userID).Scan(&st.Failures, (*msTime)(&st.LockedUntil)); err != nil {
+		return st, mapErr(err)
+	}
+	return st, storage.ErrLocked
+}
+
+func (s *Store) ResetPasswordFailures(ctx context.Context, userID string) error {
+	return s.execOne(ctx, qResetPassword, userID)
+}
+
+func (s *Store) ResetMFAFailures(ctx context.Context, userID string) error {
+	return s.execOne(ctx, qResetMFA, userID)
+}

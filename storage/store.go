@@ -1,0 +1,169 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything StepGate persists. Every method is safe for concurrent
+// use, also from several processes sharing one database: single-use checks
+// and counters are decided by one conditional statement in the database.
+type Store interface {
+	Users
+	Clients
+	Sessions
+	AuthRequests
+	Tokens
+	SigningKeys
+	Factors
+	Audit
+	Settings
+
+	// InTx runs fn in one transaction: fn's changes all land or none do.
+	// The Store passed to fn must not be used after fn returns.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Ping checks the database is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the connection pool.
+	Close() error
+}
+
+// Users are accounts. Emails are compared lower-cased.
+type Users interface {
+	CreateUser(ctx context.Context, u *User) error // ErrConflict on email or second owner
+	GetUser(ctx context.Context, id string) (*User, error)
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser writes the profile fields (email, name, role, password
+	// hash, disabled, MFA bypass, last factor); counters are left alone.
+	UpdateUser(ctx context.Context, u *User) error
+
+	// ReservePasswordAttempt / ReserveMFAAttempt count an attempt before
+	// it is evaluated, in one conditional statement, so concurrent requests
+	// (also from other replicas) can never evaluate more than the threshold:
+	// the attempt that reaches the threshold sets the lock. They return
+	// ErrLocked (with the lock end in the state) while the account is locked.
+	// A lock that has ended starts the count again. On success the caller
+	// resets the counter, which also lifts a lock set by that attempt.
+	ReservePasswordAttempt(ctx context.Context, userID string, now time.Time, l Lockout) (FailureState, error)
+	ReserveMFAAttempt(ctx context.Context, userID string, now time.Time, l Lockout) (FailureState, error)
+	// ResetPasswordFailures / ResetMFAFailures clear the counter and lock.
+	ResetPasswordFailures(ctx context.Context, userID string) error
+	ResetMFAFailures(ctx context.Context, userID string) error
+}
+
+// Clients are relying-party applications.
+type Clients interface {
+	CreateClient(ctx context.Context, c *Client) error // ErrConflict on duplicate ID
+	GetClient(ctx context.Context, id string) (*Client, error)
+	ListClients(ctx context.Context) ([]Client, error)
+	UpdateClient(ctx context.Context, c *Client) error
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// Sessions are SSO sessions, keyed by the hash of the cookie value.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, idHash string) (*Session, error)
+	// RotateSession moves the session to a new ID hash and records its
+	// factors in one statement; ErrNotFound if the old hash is gone (so two
+	// concurrent rotations cannot both succeed).
+	RotateSession(ctx context.Context, oldHash, newHash string, factors []FactorRecord, now time.Time) error
+	TouchSession(ctx context.Context, idHash string, now time.Time) error
+	DeleteSession(ctx context.Context, idHash string) error
+	DeleteUserSessions(ctx context.Context, userID string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int64, error)
+}
+
+// AuthRequests are authorization requests and the codes issued for them.
+type AuthRequests interface {
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	GetAuthRequest(ctx context.Context, id string) (*AuthRequest, error)
+	// CompleteAuthRequest records who logged in, how, and when.
+	CompleteAuthRequest(ctx context.Context, id, userID, sessionHash string, authTime time.Time, amr []string, acr string) error
+	// SaveAuthCode binds a code (by hash) to a completed request.
+	SaveAuthCode(ctx context.Context, id, codeHash string, expiresAt time.Time) error
+	// RedeemAuthCode marks the code used and returns its request. A code
+	// used before yields the request and ErrAlreadyUsed; an expired code
+	// yields ErrExpired; an unknown one ErrNotFound.
+	RedeemAuthCode(ctx context.Context, codeHash string, now time.Time) (*AuthRequest, error)
+	DeleteAuthRequest(ctx context.Context, id string) error
+	DeleteExpiredAuthRequests(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Tokens are access and refresh tokens.
+type Tokens interface {
+	CreateToken(ctx context.Context, t *Token) error
+	GetToken(ctx context.Context, id string) (*Token, error)
+	RevokeToken(ctx context.Context, id string, now time.Time) error
+
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	GetRefreshTokenByHash(ctx context.Context, tokenHash string) (*RefreshToken, error)
+	// UseRefreshToken marks the token used; ErrAlreadyUsed if it already
+	// was (a replay, possibly concurrent).
+	UseRefreshToken(ctx context.Context, id string, now time.Time) error
+	// RevokeRefreshFamily revokes every refresh token of the family and
+	// every access token issued with them.
+	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeAuthRequestTokens revokes everything issued from one code.
+	RevokeAuthRequestTokens(ctx context.Context, authRequestID string, now time.Time) error
+	// RevokeUserClientTokens revokes a user's tokens for one client (logout).
+	RevokeUserClientTokens(ctx context.Context, userID, clientID string, now time.Time) error
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
+}
+
+// SigningKeys are token-signing keys.
+type SigningKeys interface {
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error) // oldest first
+	RetireSigningKey(ctx context.Context, id string, at time.Time) error
+	DeleteSigningKey(ctx context.Context, id string) error
+}
+
+// Factors are second-factor bindings, email codes and backup codes.
+type Factors interface {
+	// PutPendingFactor replaces any unconfirmed binding of that kind for
+	// the user with b.
+	PutPendingFactor(ctx context.Context, b *FactorBinding) error
+	// GetFactor returns the user's binding of a kind, confirmed or pending.
+	GetFactor(ctx context.Context, userID, kind string) (*FactorBinding, error)
+	ListFactors(ctx context.Context, userID string) ([]FactorBinding, error)
+	// ConfirmFactor turns a pending binding into the user's binding,
+	// replacing a confirmed one of the same kind, and records step as used.
+	ConfirmFactor(ctx context.Context, id string, now time.Time, step int64) error
+	// UseTOTPStep accepts step only if it is later than the last accepted
+	// one, in one conditional update; ErrAlreadyUsed otherwise.
+	UseTOTPStep(ctx context.Context, bindingID string, step int64) error
+	DeleteFactors(ctx context.Context, userID, kind string) error
+	// DeleteAllFactorsOfKind removes every user's binding of a kind and
+	// returns how many were removed.
+	DeleteAllFactorsOfKind(ctx context.Context, kind string) (int64, error)
+	CountFactorsOfKind(ctx context.Context, kind string) (int64, error)
+
+	CreateEmailCode(ctx context.Context, c *EmailCode) error
+	// LatestEmailCode is the newest code for the user, purpose and binding.
+	LatestEmailCode(ctx context.Context, userID, purpose, boundTo string) (*EmailCode, error)
+	CountEmailCodesSince(ctx context.Context, userID string, since time.Time) (int, error)
+	// UseEmailCode marks the code used; ErrAlreadyUsed if it was.
+	UseEmailCode(ctx context.Context, id string, now time.Time) error
+
+	// ReplaceBackupCodes deletes the user's codes and stores these hashes.
+	ReplaceBackupCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
+	// UseBackupCode consumes the unused code with that hash; ErrNotFound
+	// if there is none (wrong or already used).
+	UseBackupCode(ctx context.Context, userID, codeHash string, now time.Time) error
+	CountUnusedBackupCodes(ctx context.Context, userID string) (int, error)
+	DeleteBackupCodes(ctx context.Context, userID string) error
+}
+
+// Audit is the append-only audit trail.
+type Audit interface {
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) // newest first
+}
+
+// Settings are small named JSON documents (workspace policy and the like).
+type Settings interface {
+	GetSetting(ctx context.Context, key string) ([]byte, error) // ErrNotFound if unset
+	PutSetting(ctx context.Context, key string, value []byte, now time.Time) error
+}
