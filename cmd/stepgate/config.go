@@ -1,0 +1,294 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stepgate/stepgate/storage/sqlstore"
+)
+
+// Config is everything StepGate is configured with. Values come from, in
+// rising precedence: defaults, the YAML file (--config), STEPGATE_*
+// environment variables, command-line flags.
+type Config struct {
+	Listen        string `yaml:"listen"`
+	Issuer        string `yaml:"issuer"`
+	Database      string `yaml:"database"`
+	DataDir       string `yaml:"data_dir"`
+	MasterKeyFile string `yaml:"master_key_file"`
+	// MasterKey is only read from STEPGATE_MASTER_KEY: a secret does not
+	// belong on a command line or in a config file.
+	MasterKey   string `yaml:"-"`
+	Dev         bool   `yaml:"dev"`
+	AutoMigrate *bool  `yaml:"auto_migrate"` // nil: on in --dev, off otherwise
+	LogFormat   string `yaml:"log_format"`   // json or text; default text in --dev
+	LogLevel    string `yaml:"log_level"`
+
+	SigningAlgorithm    string        `yaml:"signing_algorithm"`
+	KeyRotationDelay    time.Duration `yaml:"key_rotation_delay"`
+	AccessTokenLifetime time.Duration `yaml:"access_token_lifetime"`
+	IDTokenLifetime     time.Duration `yaml:"id_token_lifetime"`
+	RefreshLifetime     time.Duration `yaml:"refresh_token_lifetime"`
+	SessionIdle         time.Duration `yaml:"session_idle_timeout"`
+	SessionAbsolute     time.Duration `yaml:"session_absolute_timeout"`
+	TrustedProxies      []string      `yaml:"trusted_proxies"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		Listen:              "127.0.0.1:8080",
+		DataDir:             "./data",
+		LogLevel:            "info",
+		SigningAlgorithm:    "RS256",
+		KeyRotationDelay:    24 * time.Hour,
+		AccessTokenLifetime: 15 * time.Minute,
+		IDTokenLifetime:     time.Hour,
+		RefreshLifetime:     30 * 24 * time.Hour,
+		SessionIdle:         30 * time.Minute,
+		SessionAbsolute:     12 * time.Hour,
+	}
+}
+
+// optBool is a bool flag that remembers whether it was set at all.
+type optBool struct{ p **bool }
+
+func (o optBool) String() string {
+	if o.p == nil || *o.p == nil {
+		return ""
+	}
+	return strconv.FormatBool(**o.p)
+}
+
+func (o optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*o.p = &v
+	return nil
+}
+
+func (o optBool) IsBoolFlag() bool { return true }
+
+// listFlag is a repeatable (or comma-separated) string flag.
+type listFlag struct{ p *[]string }
+
+func (l listFlag) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l listFlag) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l.p = append(*l.p, v)
+		}
+	}
+	return nil
+}
+
+// bind registers the configuration flags on fs, bound to c.
+func (c *Config) bind(fs *flag.FlagSet) {
+	fs.String("config", "", "YAML configuration file")
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on")
+	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "issuer URL (default in --dev: http://<listen>)")
+	fs.StringVar(&c.Database, "database", c.Database, "database URL: sqlite:///abs/path.db, sqlite://relative.db or postgres://… (default sqlite://<data-dir>/stepgate.db)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite database, the dev master key and the dev outbox")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file holding the base64 32-byte master key (or set STEPGATE_MASTER_KEY)")
+	fs.BoolVar(&c.Dev, "dev", c.Dev, "development mode: http on localhost, generated master key, auto-migrate, demo accounts")
+	fs.Var(optBool{&c.AutoMigrate}, "auto-migrate", "apply pending migrations at start (default on in --dev)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text (default json, text in --dev)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&c.SigningAlgorithm, "signing-algorithm", c.SigningAlgorithm, "algorithm for new signing keys: RS256 or ES256")
+	fs.DurationVar(&c.KeyRotationDelay, "key-rotation-delay", c.KeyRotationDelay, "how long a rotated key is published before it signs")
+	fs.DurationVar(&c.AccessTokenLifetime, "access-token-lifetime", c.AccessTokenLifetime, "access token lifetime")
+	fs.DurationVar(&c.IDTokenLifetime, "id-token-lifetime", c.IDTokenLifetime, "ID token lifetime")
+	fs.DurationVar(&c.RefreshLifetime, "refresh-token-lifetime", c.RefreshLifetime, "refresh token lifetime")
+	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", c.SessionIdle, "SSO session idle timeout")
+	fs.DurationVar(&c.SessionAbsolute, "session-absolute-timeout", c.SessionAbsolute, "SSO session absolute timeout")
+	fs.Var(listFlag{&c.TrustedProxies}, "trusted-proxies", "comma-separated IPs or CIDRs whose X-Forwarded-For is honoured")
+}
+
+// envName maps a flag name to its environment variable: --data-dir is
+// STEPGATE_DATA_DIR.
+func envName(flagName string) string {
+	return "STEPGATE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// loadConfig builds the configuration for a subcommand. extra registers the
+// subcommand's own flags; the remaining positional arguments are returned.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*Config, []string, error) {
+	c := defaultConfig()
+	if path := configPath(args, getenv); path != "" {
+		if err := c.loadYAML(path); err != nil {
+			return nil, nil, err
+		}
+	}
+	fs := flag.NewFlagSet("stepgate "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.bind(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "config" {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s: invalid value %q: %v", envName(f.Name), v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, nil, envErr
+	}
+	c.MasterKey = getenv("STEPGATE_MASTER_KEY")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := c.finish(); err != nil {
+		return nil, nil, err
+	}
+	return &c, fs.Args(), nil
+}
+
+// configPath finds --config before full parsing, since the file's values
+// must sit below the environment and the flags.
+func configPath(args []string, getenv func(string) string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		for _, p := range []string{"--config", "-config"} {
+			if a == p && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, p+"="); ok {
+				return v
+			}
+		}
+	}
+	return getenv("STEPGATE_CONFIG")
+}
+
+func (c *Config) loadYAML(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %v", path, err)
+	}
+	return nil
+}
+
+// finish derives defaults that depend on other settings and validates.
+func (c *Config) finish() error {
+	if c.AutoMigrate == nil {
+		v := c.Dev
+		c.AutoMigrate = &v
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "json"
+		if c.Dev {
+			c.LogFormat = "text"
+		}
+	}
+	if c.Database == "" {
+		c.Database = "sqlite://" + filepath.Join(c.DataDir, "stepgate.db")
+	}
+	if _, err := sqlstore.ParseURL(c.Database); err != nil {
+		return fmt.Errorf("--database: %v", err)
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if c.Issuer == "" {
+		if !c.Dev {
+			return errors.New("--issuer is required (an absolute https URL), unless --dev")
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.Issuer = "http://" + net.JoinHostPort(host, port)
+	}
+	if err := validateIssuer(c.Issuer, c.Dev); err != nil {
+		return err
+	}
+	switch c.SigningAlgorithm {
+	case "RS256", "ES256":
+	default:
+		return fmt.Errorf("--signing-algorithm must be RS256 or ES256, not %q", c.SigningAlgorithm)
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		return fmt.Errorf("--log-format must be json or text, not %q", c.LogFormat)
+	}
+	for name, d := range map[string]time.Duration{
+		"--access-token-lifetime": c.AccessTokenLifetime, "--id-token-lifetime": c.IDTokenLifetime,
+		"--refresh-token-lifetime": c.RefreshLifetime, "--session-idle-timeout": c.SessionIdle,
+		"--session-absolute-timeout": c.SessionAbsolute,
+	} {
+		if d <= 0 {
+			return fmt.Errorf("%s must be positive", name)
+		}
+	}
+	if c.KeyRotationDelay < 0 {
+		return errors.New("--key-rotation-delay must not be negative")
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("--trusted-proxies: %q is neither an IP nor a CIDR", p)
+			}
+		}
+	}
+	return nil
+}
+
+// validateIssuer enforces OIDC's rule: https, no query or fragment; plain
+// http only for a loopback host in --dev.
+func validateIssuer(issuer string, dev bool) error {
+	const msg = "issuer must be an absolute https URL, or http on localhost with --dev"
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New(msg)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		h := u.Hostname()
+		loopback := h == "localhost"
+		if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+			loopback = true
+		}
+		if dev && loopback {
+			return nil
+		}
+	}
+	return errors.New(msg)
+}
+
+// insecureIssuer reports whether the issuer is plain http (dev only).
+func (c *Config) insecureIssuer() bool { return strings.HasPrefix(c.Issuer, "http://") }

@@ -1,0 +1,162 @@
+package op
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// ACR values StepGate issues: password only, or password plus a second factor.
+var ACRValuesSupported = []string{"1fa", "2fa"}
+
+// ClaimsSupported is what ID tokens and userinfo may carry.
+var ClaimsSupported = []string{
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash",
+	"email", "email_verified", "name", "preferred_username",
+}
+
+// JWKSMaxAge is how long clients may cache the JWKS. A rotated key is
+// published for at least the rotation delay before it signs, which should
+// be longer than this.
+const JWKSMaxAge = 300
+
+// Config configures the provider.
+type Config struct {
+	Issuer    string
+	Insecure  bool     // allow an http issuer (--dev on localhost)
+	CryptoKey [32]byte // encrypts opaque access tokens and codes
+	// LoggedOutURL is where end_session lands without a registered
+	// post_logout_redirect_uri.
+	LoggedOutURL string
+}
+
+// Provider is the OpenID Provider and its HTTP surface.
+type Provider struct {
+	OP      *zop.Provider
+	Storage *Storage
+	issuer  string
+	prefix  string // issuer path, "" or "/something"
+	// OnLogout runs on a successful RP-initiated logout before the redirect,
+	// so the login layer can end the browser's SSO session and cookie.
+	OnLogout func(w http.ResponseWriter, r *http.Request)
+}
+
+// NewProvider builds the library provider over st.
+func NewProvider(cfg Config, st *Storage) (*Provider, error) {
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	prefix := strings.TrimSuffix(u.Path, "/")
+	p := &Provider{Storage: st, issuer: strings.TrimSuffix(cfg.Issuer, "/"), prefix: prefix}
+	st.LoginURL = func(id string) string { return prefix + "/login?authRequestID=" + url.QueryEscape(id) }
+	opts := []zop.Option{}
+	if cfg.Insecure {
+		opts = append(opts, zop.WithAllowInsecure())
+	}
+	p.OP, err = zop.NewProvider(&zop.Config{
+		CryptoKey:                cfg.CryptoKey,
+		DefaultLogoutRedirectURI: cfg.LoggedOutURL,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedClaims:          ClaimsSupported,
+		SupportedScopes:          SupportedScopes,
+	}, st, zop.StaticIssuer(p.issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Issuer is the issuer URL without a trailing slash.
+func (p *Provider) Issuer() string { return p.issuer }
+
+// Prefix is the issuer's path ("" for an issuer at the root); every
+// StepGate route lives under it.
+func (p *Provider) Prefix() string { return p.prefix }
+
+// CallbackURL is where the login flow sends the browser once the request is
+// complete; the library then issues the code.
+func (p *Provider) CallbackURL(ctx context.Context, authRequestID string) string {
+	return zop.AuthCallbackURL(p.OP)(zop.ContextWithIssuer(ctx, p.issuer), authRequestID)
+}
+
+// RedirectError ends an authorization request with an OAuth error sent to
+// the client's redirect URI (login_required, interaction_required, …).
+func (p *Provider) RedirectError(w http.ResponseWriter, r *http.Request, req *storage.AuthRequest, err *oidc.Error) {
+	zop.AuthRequestError(w, r.WithContext(zop.ContextWithIssuer(r.Context(), p.issuer)), authRequest{req}, err, p.OP)
+}
+
+// Mount serves discovery and every protocol endpoint under the issuer path.
+// The library's router answers whatever the engine's own routes do not.
+func (p *Provider) Mount(e *gin.Engine) {
+	e.GET(p.prefix+"/.well-known/openid-configuration", gin.WrapF(p.discovery))
+	inner := http.StripPrefix(p.prefix, p.OP)
+	keysPath := p.prefix + p.OP.KeysEndpoint().Relative()
+	endSessionPath := p.prefix + p.OP.EndSessionEndpoint().Relative()
+	e.NoRoute(gin.WrapF(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case p.prefix != "" && r.URL.Path != p.prefix && !strings.HasPrefix(r.URL.Path, p.prefix+"/"):
+			http.NotFound(w, r)
+			return
+		case r.URL.Path == keysPath:
+			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
+		case r.URL.Path == endSessionPath && p.OnLogout != nil:
+			w = &logoutWriter{ResponseWriter: w, r: r, onLogout: p.OnLogout}
+		}
+		inner.ServeHTTP(w, r)
+	}))
+}
+
+// discovery serves the library's document with what the library leaves
+// out: acr_values_supported, S256 only, and exactly the grants we support.
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	ctx := zop.ContextWithIssuer(r.Context(), p.issuer)
+	d := zop.CreateDiscoveryConfig(ctx, p.OP, p.Storage)
+	d.ACRValuesSupported = ACRValuesSupported
+	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	d.ResponseModesSupported = []string{"query"}
+	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+	d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	d.DeviceAuthorizationEndpoint = ""
+	d.CheckSessionIframe = ""
+	d.RequestObjectSigningAlgValuesSupported = nil
+	d.TokenEndpointAuthSigningAlgValuesSupported = nil
+	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
+	d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
+	json.NewEncoder(w).Encode(d)
+}
+
+// logoutWriter runs onLogout when end_session answers with a redirect,
+// i.e. when the library accepted the logout request.
+type logoutWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	onLogout func(http.ResponseWriter, *http.Request)
+	done     bool
+}
+
+func (l *logoutWriter) WriteHeader(code int) {
+	if !l.done && code >= 300 && code < 400 {
+		l.done = true
+		l.onLogout(l.ResponseWriter, l.r)
+	}
+	l.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,518 @@
+package op
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+// SigningKey is the key tokens are signed with now.
+type SigningKey struct {
+	ID        string
+	Algorithm jose.SignatureAlgorithm
+	Private   any // crypto.Signer
+}
+
+// KeySource gives the active signing key and the published verification
+// keys; keys.Manager satisfies it through a small adapter in cmd/stepgate.
+type KeySource interface {
+	ActiveSigningKey(ctx context.Context) (SigningKey, error)
+	PublishedKeys(ctx context.Context) ([]jose.JSONWebKey, error)
+}
+
+// Lifetimes of what the provider issues.
+type Lifetimes struct {
+	AccessToken time.Duration
+	IDToken     time.Duration
+	Refresh     time.Duration
+	Code        time.Duration // at most 60 s
+	AuthRequest time.Duration // how long a login may take
+}
+
+// Storage implements the library's op.Storage over storage.Store.
+type Storage struct {
+	Store     storage.Store
+	Keys      KeySource
+	Lifetimes Lifetimes
+	Now       func() time.Time
+	Log       *slog.Logger
+	// LoginURL is where the library sends the browser to log in.
+	LoginURL func(authRequestID string) string
+}
+
+var (
+	_ zop.Storage                        = (*Storage)(nil)
+	_ zop.CanSetUserinfoFromRequest      = (*Storage)(nil)
+	_ zop.CanGetPrivateClaimsFromRequest = (*Storage)(nil)
+)
+
+// HashSecret is how codes, refresh tokens and client secrets are stored:
+// they are high-entropy random values, so SHA-256 is enough.
+func HashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewID returns a random 128-bit identifier, base64url encoded.
+func NewID() string { return randomString(16) }
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// --- auth requests and codes ---
+
+func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (zop.AuthRequest, error) {
+	c, err := s.Store.GetClient(ctx, req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client")
+	}
+	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if c.Public && req.CodeChallenge == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients")
+	}
+	now := s.Now()
+	r := &storage.AuthRequest{
+		ID:        NewID(),
+		ClientID:  req.ClientID,
+		CreatedAt: now,
+		ExpiresAt: now.Add(s.Lifetimes.AuthRequest),
+		Params: storage.AuthParams{
+			RedirectURI:         req.RedirectURI,
+			Scopes:              req.Scopes,
+			State:               req.State,
+			Nonce:               req.Nonce,
+			ResponseType:        string(req.ResponseType),
+			ResponseMode:        string(req.ResponseMode),
+			CodeChallenge:       req.CodeChallenge,
+			CodeChallengeMethod: string(req.CodeChallengeMethod),
+			Prompt:              req.Prompt,
+			LoginHint:           req.LoginHint,
+			IDTokenHintSubject:  hintSubject,
+			ACRValues:           req.ACRValues,
+		},
+	}
+	if req.MaxAge != nil {
+		v := int64(*req.MaxAge)
+		r.Params.MaxAge = &v
+	}
+	for _, t := range req.UILocales {
+		r.Params.UILocales = append(r.Params.UILocales, t.String())
+	}
+	if err := s.Store.CreateAuthRequest(ctx, r); err != nil {
+		return nil, err
+	}
+	return authRequest{r}, nil
+}
+
+func (s *Storage) AuthRequestByID(ctx context.Context, id string) (zop.AuthRequest, error) {
+	r, err := s.Store.GetAuthRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Now().Before(r.ExpiresAt) {
+		return nil, storage.ErrExpired
+	}
+	return authRequest{r}, nil
+}
+
+// AuthRequestByCode redeems the code: it is marked used here, atomically, so
+// of two concurrent exchanges exactly one gets the request. A second
+// redemption revokes every token issued from the code (RFC 6749 §4.1.2).
+func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (zop.AuthRequest, error) {
+	now := s.Now()
+	r, err := s.Store.RedeemAuthCode(ctx, HashSecret(code), now)
+	if errors.Is(err, storage.ErrAlreadyUsed) && r != nil {
+		s.Log.WarnContext(ctx, "authorization code reused; revoking its tokens", "client_id", r.ClientID, "user_id", r.UserID)
+		if rerr := s.Store.RevokeAuthRequestTokens(ctx, r.ID, now); rerr != nil {
+			return nil, rerr
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code has already been used")
+	}
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
+	}
+	return authRequest{r}, nil
+}
+
+func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	lifetime := min(s.Lifetimes.Code, time.Minute)
+	return s.Store.SaveAuthCode(ctx, id, HashSecret(code), s.Now().Add(lifetime))
+}
+
+// DeleteAuthRequest is called once tokens are issued. The row is kept until
+// it expires so that a second redemption of its code is recognised and the
+// tokens revoked; the code itself is already marked used.
+func (s *Storage) DeleteAuthRequest(context.Context, string) error { return nil }
+
+// --- tokens ---
+
+func (s *Storage) CreateAccessToken(ctx context.Context, req zop.TokenRequest) (string, time.Time, error) {
+	g, ok := grantOf(req)
+	if !ok {
+		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	t := s.newToken(g, "")
+	if err := s.Store.CreateToken(ctx, t); err != nil {
+		return "", time.Time{}, err
+	}
+	return t.ID, t.ExpiresAt, nil
+}
+
+func (s *Storage) newToken(g grant, refreshID string) *storage.Token {
+	now := s.Now()
+	return &storage.Token{
+		ID: NewID(), ClientID: g.clientID, UserID: g.userID, Audience: g.audience, Scopes: g.scopes,
+		AMR: g.amr, ACR: g.acr, AuthTime: g.authTime, AuthRequestID: g.authRequestID, RefreshTokenID: refreshID,
+		CreatedAt: now, ExpiresAt: now.Add(s.Lifetimes.AccessToken),
+	}
+}
+
+// CreateAccessAndRefreshTokens issues a refresh token with its access
+// token. On rotation the presented token is marked used in the same
+// transaction; if a concurrent request used it first, the family is revoked.
+func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.TokenRequest, current string) (string, string, time.Time, error) {
+	g, ok := grantOf(req)
+	if !ok {
+		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	now := s.Now()
+	value := randomString(32)
+	rt := &storage.RefreshToken{
+		ID: NewID(), TokenHash: HashSecret(value), FamilyID: NewID(), ClientID: g.clientID, UserID: g.userID,
+		Audience: g.audience, Scopes: g.scopes, AMR: g.amr, ACR: g.acr, AuthTime: g.authTime,
+		AuthRequestID: g.authRequestID, CreatedAt: now, ExpiresAt: now.Add(s.Lifetimes.Refresh),
+	}
+	if g.refresh != nil {
+		// A rotated token keeps the family and the original grant's scopes
+		// and lifetime: rotation never extends a login.
+		rt.FamilyID = g.refresh.FamilyID
+		rt.Scopes = g.refresh.Scopes
+		rt.ExpiresAt = g.refresh.ExpiresAt
+	}
+	at := s.newToken(g, rt.ID)
+	err := s.Store.InTx(ctx, func(tx storage.Store) error {
+		if g.refresh != nil {
+			if err := tx.UseRefreshToken(ctx, g.refresh.ID, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateRefreshToken(ctx, rt); err != nil {
+			return err
+		}
+		return tx.CreateToken(ctx, at)
+	})
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		s.revokeFamily(ctx, g.refresh, "refresh token used concurrently")
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token has already been used")
+	}
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return at.ID, value, at.ExpiresAt, nil
+}
+
+func (s *Storage) revokeFamily(ctx context.Context, t *storage.RefreshToken, why string) {
+	s.Log.WarnContext(ctx, why+"; revoking the token family", "client_id", t.ClientID, "user_id", t.UserID)
+	if err := s.Store.RevokeRefreshFamily(ctx, t.FamilyID, s.Now()); err != nil {
+		s.Log.ErrorContext(ctx, "revoke refresh family", "err", err)
+	}
+}
+
+// TokenRequestByRefreshToken finds the grant behind a refresh token. A used
+// token is a replay: the whole family is revoked (RFC 9700 §4.14.2).
+func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, value string) (zop.RefreshTokenRequest, error) {
+	t, err := s.Store.GetRefreshTokenByHash(ctx, HashSecret(value))
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid")
+	}
+	now := s.Now()
+	switch {
+	case !t.UsedAt.IsZero():
+		s.revokeFamily(ctx, t, "refresh token reused")
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token has already been used")
+	case !t.RevokedAt.IsZero(), !now.Before(t.ExpiresAt):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid")
+	}
+	if u, err := s.Store.GetUser(ctx, t.UserID); err != nil || u.Disabled {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid")
+	}
+	return &refreshRequest{t: t, scopes: t.Scopes}, nil
+}
+
+// TerminateSession is RP-initiated logout: the user's tokens for that
+// client are revoked. The browser's SSO session is ended by the HTTP layer,
+// which owns the cookie.
+func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	return s.Store.RevokeUserClientTokens(ctx, userID, clientID, s.Now())
+}
+
+// RevokeToken implements RFC 7009. Unknown tokens are not an error (§2.2);
+// a token of another client is refused.
+func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	now := s.Now()
+	if userID != "" { // an access token, by ID
+		t, err := s.Store.GetToken(ctx, tokenOrID)
+		if err != nil {
+			return nil
+		}
+		if t.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		}
+		if err := s.Store.RevokeToken(ctx, t.ID, now); err != nil {
+			return oidc.ErrServerError()
+		}
+		return nil
+	}
+	t, err := s.Store.GetRefreshTokenByHash(ctx, HashSecret(tokenOrID))
+	if err != nil {
+		return nil
+	}
+	if t.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+	}
+	if err := s.Store.RevokeRefreshFamily(ctx, t.FamilyID, now); err != nil {
+		return oidc.ErrServerError()
+	}
+	return nil
+}
+
+func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, value string) (string, string, error) {
+	t, err := s.Store.GetRefreshTokenByHash(ctx, HashSecret(value))
+	if err != nil || t.ClientID != clientID {
+		return "", "", zop.ErrInvalidRefreshToken
+	}
+	return t.UserID, t.ID, nil
+}
+
+// --- keys ---
+
+type signingKey struct{ k SigningKey }
+
+func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.k.Algorithm }
+func (k signingKey) Key() any                                    { return k.k.Private }
+func (k signingKey) ID() string                                  { return k.k.ID }
+
+func (s *Storage) SigningKey(ctx context.Context) (zop.SigningKey, error) {
+	k, err := s.Keys.ActiveSigningKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return signingKey{k}, nil
+}
+
+func (s *Storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
+	keys, err := s.Keys.PublishedKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []jose.SignatureAlgorithm
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if !seen[k.Algorithm] {
+			seen[k.Algorithm] = true
+			out = append(out, jose.SignatureAlgorithm(k.Algorithm))
+		}
+	}
+	return out, nil
+}
+
+type publicKey struct{ k jose.JSONWebKey }
+
+func (k publicKey) ID() string                         { return k.k.KeyID }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm { return jose.SignatureAlgorithm(k.k.Algorithm) }
+func (k publicKey) Use() string                        { return "sig" }
+func (k publicKey) Key() any                           { return k.k.Key }
+
+func (s *Storage) KeySet(ctx context.Context) ([]zop.Key, error) {
+	keys, err := s.Keys.PublishedKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]zop.Key, len(keys))
+	for i, k := range keys {
+		out[i] = publicKey{k}
+	}
+	return out, nil
+}
+
+// --- clients ---
+
+func (s *Storage) GetClientByClientID(ctx context.Context, id string) (zop.Client, error) {
+	c, err := s.Store.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("unknown client %q", id)
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError()
+	}
+	return &client{c: c, loginURL: s.LoginURL, idLifetime: s.Lifetimes.IDToken}, nil
+}
+
+// AuthorizeClientIDSecret checks a confidential client's secret in constant
+// time. Public clients have no secret and cannot authenticate.
+func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := s.Store.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return errors.New("invalid client credentials")
+	}
+	if err != nil {
+		return oidc.ErrServerError()
+	}
+	if c.Public || c.SecretHash == "" ||
+		subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(c.SecretHash)) != 1 {
+		return errors.New("invalid client credentials")
+	}
+	return nil
+}
+
+// --- claims ---
+
+// SetUserinfoFromScopes is deprecated in the library; SetUserinfoFromRequest
+// does the work.
+func (s *Storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest fills the ID token's user claims. For refreshed ID
+// tokens it also restores acr, which the library only takes from auth
+// requests.
+func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req zop.IDTokenRequest, scopes []string) error {
+	if err := s.setUserinfo(ctx, info, req.GetSubject(), scopes); err != nil {
+		return err
+	}
+	if r, ok := req.(*refreshRequest); ok && r.t.ACR != "" {
+		info.AppendClaims("acr", r.t.ACR)
+	}
+	return nil
+}
+
+func (s *Storage) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	info.Subject = u.ID
+	if hasScope(scopes, oidc.ScopeEmail) {
+		info.Email = u.Email
+		info.EmailVerified = oidc.Bool(true)
+	}
+	if hasScope(scopes, oidc.ScopeProfile) {
+		info.Name = u.Name
+		info.PreferredUsername = u.Email
+	}
+	return nil
+}
+
+// activeToken loads an access token that is neither revoked nor expired and
+// whose user is still enabled.
+func (s *Storage) activeToken(ctx context.Context, id string) (*storage.Token, error) {
+	t, err := s.Store.GetToken(ctx, id)
+	if err != nil {
+		return nil, errors.New("token is not active")
+	}
+	if !t.RevokedAt.IsZero() || !s.Now().Before(t.ExpiresAt) {
+		return nil, errors.New("token is not active")
+	}
+	if u, err := s.Store.GetUser(ctx, t.UserID); err != nil || u.Disabled {
+		return nil, errors.New("token is not active")
+	}
+	return t, nil
+}
+
+func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
+	t, err := s.activeToken(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	if t.UserID != subject {
+		return errors.New("token is not active")
+	}
+	return s.setUserinfo(ctx, info, t.UserID, t.Scopes)
+}
+
+// SetIntrospectionFromToken answers RFC 7662 for the token's own client,
+// with amr, acr and auth_time so resource servers can demand step-up
+// (RFC 9470).
+func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	t, err := s.activeToken(ctx, tokenID)
+	if err != nil || t.UserID != subject {
+		return errors.New("token is not active")
+	}
+	info := new(oidc.UserInfo)
+	if err := s.setUserinfo(ctx, info, t.UserID, t.Scopes); err != nil {
+		return err
+	}
+	resp.SetUserInfo(info)
+	resp.Active = true
+	resp.Scope = t.Scopes
+	resp.ClientID = t.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Audience = t.Audience
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	resp.NotBefore = oidc.FromTime(t.CreatedAt)
+	resp.AuthTime = oidc.FromTime(t.AuthTime)
+	resp.AuthenticationMethodsReferences = t.AMR
+	resp.JWTID = t.ID
+	resp.Issuer = zop.IssuerFromContext(ctx)
+	if t.ACR != "" {
+		if resp.Claims == nil {
+			resp.Claims = map[string]any{}
+		}
+		resp.Claims["acr"] = t.ACR
+	}
+	return nil
+}
+
+// GetPrivateClaimsFromRequest adds auth_time, amr and acr to JWT access
+// tokens (RFC 9068 §2.2.1).
+func (s *Storage) GetPrivateClaimsFromRequest(_ context.Context, req zop.TokenRequest, _ []string) (map[string]any, error) {
+	g, ok := grantOf(req)
+	if !ok {
+		return nil, nil
+	}
+	claims := map[string]any{"auth_time": g.authTime.Unix(), "amr": g.amr}
+	if g.acr != "" {
+		claims["acr"] = g.acr
+	}
+	if len(g.scopes) > 0 {
+		claims["scope"] = oidc.SpaceDelimitedArray(g.scopes).String()
+	}
+	return claims, nil
+}
+
+func (s *Storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetKeyByIDAndClientID serves the JWT profile grant, which StepGate does
+// not offer.
+func (s *Storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("jwt profile grant is not supported")
+}
+
+func (s *Storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("jwt profile grant is not supported")
+}
+
+func (s *Storage) Health(ctx context.Context) error { return s.Store.Ping(ctx) }
