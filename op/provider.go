@@ -49,6 +49,11 @@ type Provider struct {
 	// OnLogout runs on a successful RP-initiated logout before the redirect,
 	// so the login layer can end the browser's SSO session and cookie.
 	OnLogout func(w http.ResponseWriter, r *http.Request)
+	// CallbackAllowed guards the authorize callback, where the library
+	// issues the code for a completed request: the login layer checks the
+	// request belongs to this browser's session, so a leaked request ID
+	// cannot be redeemed in another browser.
+	CallbackAllowed func(r *http.Request, authRequestID string) bool
 }
 
 // NewProvider builds the library provider over st.
@@ -106,6 +111,7 @@ func (p *Provider) Mount(e *gin.Engine) {
 	inner := http.StripPrefix(p.prefix, p.OP)
 	keysPath := p.prefix + p.OP.KeysEndpoint().Relative()
 	endSessionPath := p.prefix + p.OP.EndSessionEndpoint().Relative()
+	callbackPath := p.prefix + p.OP.AuthorizationEndpoint().Relative() + "/callback"
 	e.NoRoute(gin.WrapF(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case p.prefix != "" && r.URL.Path != p.prefix && !strings.HasPrefix(r.URL.Path, p.prefix+"/"):
@@ -113,6 +119,9 @@ func (p *Provider) Mount(e *gin.Engine) {
 			return
 		case r.URL.Path == keysPath:
 			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
+		case r.URL.Path == callbackPath && p.CallbackAllowed != nil && !p.CallbackAllowed(r, r.URL.Query().Get("id")):
+			http.Error(w, "This sign-in cannot be completed in this browser. Return to the application and start again.", http.StatusBadRequest)
+			return
 		case r.URL.Path == endSessionPath && p.OnLogout != nil:
 			w = &logoutWriter{ResponseWriter: w, r: r, onLogout: p.OnLogout}
 		}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stepgate/stepgate/op"
+	"github.com/stepgate/stepgate/storage"
+)
+
+type clientJSON struct {
+	ClientID               string    `json:"client_id"`
+	ClientSecret           string    `json:"client_secret,omitempty"`
+	Name                   string    `json:"name"`
+	Public                 bool      `json:"public"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	TokenFormat            string    `json:"token_format"`
+	CreatedAt              time.Time `json:"created_at"`
+}
+
+func toClientJSON(c *storage.Client, secret string) clientJSON {
+	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public, RedirectURIs: c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, TokenFormat: c.TokenFormat, CreatedAt: c.CreatedAt}
+}
+
+// checkRedirectURI enforces what may be registered: an absolute https URL,
+// or http on a loopback host (local development and native apps), without a
+// fragment. Matching at login is exact.
+func checkRedirectURI(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
+		return fmt.Errorf("redirect URI %q must be an absolute URL without a fragment", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		h := u.Hostname()
+		if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("redirect URI %q must use https (http is allowed only for localhost)", raw)
+}
+
+func newClientSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func cmdClient(ctx context.Context, e env, args []string) error {
+	action, pos, args := splitAction(args)
+	var name, format string
+	var redirects, postLogout []string
+	var public, asJSON bool
+	cfg, rest, log, err := load(e, "client "+action, args, func(fs *flag.FlagSet) {
+		if action == "create" {
+			fs.StringVar(&name, "name", "", "application name shown on the login page")
+			fs.Var(listFlag{&redirects}, "redirect-uri", "allowed redirect URI (repeatable)")
+			fs.Var(listFlag{&postLogout}, "post-logout-redirect-uri", "allowed post-logout redirect URI (repeatable)")
+			fs.BoolVar(&public, "public", false, "public client (no secret; PKCE required)")
+			fs.StringVar(&format, "token-format", storage.TokenFormatJWT, "access token format: jwt or opaque")
+		}
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	})
+	if err != nil {
+		return err
+	}
+	pos = append(pos, rest...)
+	switch action {
+	case "create":
+		if strings.TrimSpace(name) == "" {
+			return usagef("--name is required")
+		}
+		if len(redirects) == 0 {
+			return usagef("at least one --redirect-uri is required")
+		}
+		for _, u := range append(append([]string{}, redirects...), postLogout...) {
+			if err := checkRedirectURI(u); err != nil {
+				return usagef("%v", err)
+			}
+		}
+		if format != storage.TokenFormatJWT && format != storage.TokenFormatOpaque {
+			return usagef("--token-format must be jwt or opaque")
+		}
+	case "list":
+	case "delete":
+		if len(pos) != 1 {
+			return usagef("usage: stepgate client delete CLIENT_ID")
+		}
+	default:
+		return usagef("usage: stepgate client create|list|delete")
+	}
+	a, err := open(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	switch action {
+	case "create":
+		c, secret, err := createClient(ctx, a.store, name, redirects, postLogout, public, format)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(e.stdout, toClientJSON(c, secret))
+		}
+		fmt.Fprintf(e.stdout, "client_id:     %s\n", c.ID)
+		if secret != "" {
+			fmt.Fprintf(e.stdout, "client_secret: %s\n(the secret is shown only now; StepGate keeps only its hash)\n", secret)
+		}
+		return nil
+	case "list":
+		list, err := a.store.ListClients(ctx)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			out := make([]clientJSON, 0, len(list))
+			for i := range list {
+				out = append(out, toClientJSON(&list[i], ""))
+			}
+			return printJSON(e.stdout, out)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLIENT_ID\tNAME\tTYPE\tTOKENS\tREDIRECT URIS")
+		for _, c := range list {
+			kind := "confidential"
+			if c.Public {
+				kind = "public"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, c.TokenFormat, strings.Join(c.RedirectURIs, " "))
+		}
+		return tw.Flush()
+	default: // delete
+		if err := a.store.DeleteClient(ctx, pos[0]); errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no client %q", pos[0])
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "deleted client %s and everything issued to it\n", pos[0])
+		return nil
+	}
+}
+
+// createClient registers a client; for a confidential one it returns the
+// secret, which is stored only as a hash.
+func createClient(ctx context.Context, st storage.Store, name string, redirects, postLogout []string, public bool, format string) (*storage.Client, string, error) {
+	now := time.Now().UTC()
+	c := &storage.Client{
+		ID: op.NewID(), Name: strings.TrimSpace(name), Public: public, RedirectURIs: redirects,
+		PostLogoutRedirectURIs: postLogout, TokenFormat: format, MFAMaxAge: -1, CreatedAt: now, UpdatedAt: now,
+	}
+	var secret string
+	if !public {
+		secret = newClientSecret()
+		c.SecretHash = op.HashSecret(secret)
+	}
+	if err := st.CreateClient(ctx, c); err != nil {
+		return nil, "", err
+	}
+	return c, secret, nil
+}

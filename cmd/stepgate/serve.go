@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/stepgate/stepgate/keys"
+	"github.com/stepgate/stepgate/login"
+	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/migrations"
+	"github.com/stepgate/stepgate/op"
+	"github.com/stepgate/stepgate/web"
+)
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	cfg, rest, log, err := load(e, "serve", args, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("serve takes no arguments, got %q", rest)
+	}
+	a, err := open(ctx, cfg, log, *cfg.AutoMigrate)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.keys.EnsureKey(ctx); err != nil {
+		return err
+	}
+	if cfg.Dev {
+		if err := devBootstrap(ctx, a, e); err != nil {
+			return err
+		}
+	}
+	handler, err := a.handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("StepGate is listening", "issuer", cfg.Issuer, "addr", ln.Addr().String(),
+		"database", redactURL(cfg.Database), "version", version)
+	fmt.Fprintf(e.stdout, "StepGate issuer: %s\n", cfg.Issuer)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	go a.cleanup(ctx)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// handler builds the Gin engine: the provider's endpoints, the login
+// pages, and the health checks.
+func (a *app) handler() (http.Handler, error) {
+	cfg := a.cfg
+	gin.SetMode(gin.ReleaseMode)
+	engine := gin.New()
+	engine.Use(gin.Recovery(), requestLog(a.log))
+	// Only configured proxies may set X-Forwarded-For; by default none.
+	if err := engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	engine.HandleMethodNotAllowed = false
+
+	st := &op.Storage{
+		Store: a.store, Keys: keySource{a.keys}, Now: time.Now, Log: a.log,
+		Lifetimes: op.Lifetimes{
+			AccessToken: cfg.AccessTokenLifetime, IDToken: cfg.IDTokenLifetime, Refresh: cfg.RefreshLifetime,
+			Code: time.Minute, AuthRequest: 30 * time.Minute,
+		},
+	}
+	var cryptoKey [32]byte
+	copy(cryptoKey[:], a.master.Derive("oidc-token-crypto"))
+	provider, err := op.NewProvider(op.Config{
+		Issuer: cfg.Issuer, Insecure: cfg.insecureIssuer(), CryptoKey: cryptoKey,
+		LoggedOutURL: strings.TrimSuffix(cfg.Issuer, "/") + "/logged-out",
+	}, st)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := web.Parse()
+	if err != nil {
+		return nil, err
+	}
+	lh := &login.Handler{
+		Store: a.store, Provider: provider, Pages: pages, Log: a.log, Now: time.Now,
+		Hasher: login.NewHasher(login.DefaultParams, 4, 2*time.Second),
+		Sessions: &login.Sessions{
+			Store: a.store, Cookies: login.Cookies{Secure: !cfg.insecureIssuer()},
+			Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Now: time.Now,
+		},
+		PasswordLockout: mfa.DefaultPasswordLockout.Storage(),
+	}
+	prefix := provider.Prefix()
+	engine.GET(prefix+"/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	engine.GET(prefix+"/readyz", a.ready)
+	lh.Mount(engine)
+	provider.Mount(engine)
+	return engine, nil
+}
+
+// ready answers 200 only when the database answers and the schema is the
+// one this binary expects.
+func (a *app) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	if err := a.store.Ping(ctx); err != nil {
+		a.log.Warn("readiness: database unreachable", "err", err)
+		c.String(http.StatusServiceUnavailable, "database unreachable")
+		return
+	}
+	if err := migrations.Check(ctx, a.store.DB(), a.store.Dialect()); err != nil {
+		c.String(http.StatusServiceUnavailable, "database schema not current")
+		return
+	}
+	c.String(http.StatusOK, "ready")
+}
+
+// cleanup deletes expired sessions, requests and tokens now and then.
+func (a *app) cleanup(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if _, err := a.store.DeleteExpiredSessions(ctx, now, a.cfg.SessionIdle); err != nil && ctx.Err() == nil {
+			a.log.Warn("cleanup sessions", "err", err)
+		}
+		if _, err := a.store.DeleteExpiredAuthRequests(ctx, now); err != nil && ctx.Err() == nil {
+			a.log.Warn("cleanup auth requests", "err", err)
+		}
+		if _, err := a.store.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
+			a.log.Warn("cleanup tokens", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func requestLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		// The path only: query strings carry codes and state.
+		log.Debug("http request", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", c.Writer.Status(), "duration", time.Since(start))
+	}
+}
+
+// keySource adapts keys.Manager to what the provider needs.
+type keySource struct{ m *keys.Manager }
+
+func (k keySource) ActiveSigningKey(ctx context.Context) (op.SigningKey, error) {
+	sk, err := k.m.Active(ctx)
+	if err != nil {
+		return op.SigningKey{}, err
+	}
+	return op.SigningKey{ID: sk.ID, Algorithm: sk.Algorithm, Private: sk.Private}, nil
+}
+
+func (k keySource) PublishedKeys(ctx context.Context) ([]jose.JSONWebKey, error) {
+	return k.m.Published(ctx)
+}

@@ -1,0 +1,149 @@
+package login
+
+import (
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/stepgate/stepgate/op"
+	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/web"
+)
+
+// Handler serves the login pages. Its fields are its dependencies.
+type Handler struct {
+	Store    storage.Store
+	Provider *op.Provider
+	Sessions *Sessions
+	Hasher   *Hasher
+	Pages    *web.Pages
+	Log      *slog.Logger
+	Now      func() time.Time
+	// PasswordLockout locks an account after consecutive wrong passwords.
+	PasswordLockout storage.Lockout
+}
+
+// Mount registers the login routes under the issuer path.
+func (h *Handler) Mount(r gin.IRoutes) {
+	base := h.Provider.Prefix()
+	r.GET(base+"/login", h.showLogin)
+	r.POST(base+"/login/password", h.submitPassword)
+	r.GET(base+"/logged-out", h.loggedOut)
+	r.StaticFS(base+"/static", web.Static())
+	h.Provider.CallbackAllowed = h.callbackAllowed
+	h.Provider.OnLogout = func(w http.ResponseWriter, r *http.Request) {
+		if err := h.Sessions.End(r.Context(), w, r); err != nil {
+			h.Log.ErrorContext(r.Context(), "end session on logout", "err", err)
+		}
+	}
+}
+
+// page is what every template gets.
+type page struct {
+	Base          string
+	AppName       string
+	CSRF          string
+	AuthRequestID string
+	Email         string
+	Error         string
+	Title         string
+	Message       string
+}
+
+func (h *Handler) page(c *gin.Context) page { return page{Base: h.Provider.Prefix()} }
+
+// Typed errors the login flow ends with; fail writes each one.
+var (
+	errBadRequest = errors.New("bad request")
+	errNoRequest  = errors.New("unknown or expired login request")
+	errCSRF       = errors.New("csrf token missing or wrong")
+	errBusy       = errors.New("too many logins in progress")
+)
+
+// fail writes the error page for err. Anything unexpected is logged and
+// shown as a generic 500: no SQL, no stack, no internals reach the page.
+func (h *Handler) fail(c *gin.Context, err error) {
+	p := h.page(c)
+	status := http.StatusInternalServerError
+	p.Title, p.Message = "Something went wrong", "Please try again in a moment."
+	switch {
+	case errors.Is(err, errBadRequest):
+		status = http.StatusBadRequest
+		p.Title, p.Message = "Bad request", "The request could not be understood."
+	case errors.Is(err, errNoRequest):
+		status = http.StatusBadRequest
+		p.Title, p.Message = "Login link expired", "This sign-in link is unknown or has expired. Go back to the application and start again."
+	case errors.Is(err, errCSRF):
+		status = http.StatusForbidden
+		p.Title, p.Message = "Form expired", "This form has expired or was not sent by this site. Go back, reload the page and try again."
+	case errors.Is(err, errBusy):
+		status = http.StatusServiceUnavailable
+		c.Header("Retry-After", "2")
+		p.Title, p.Message = "Busy", "Too many sign-ins are in progress. Please try again in a few seconds."
+	default:
+		h.Log.ErrorContext(c.Request.Context(), "login error", "path", c.Request.URL.Path, "err", err)
+	}
+	h.render(c, status, "error", p)
+}
+
+func (h *Handler) render(c *gin.Context, status int, name string, p page) {
+	if err := h.Pages.Render(c.Writer, status, name, p); err != nil {
+		h.Log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err)
+	}
+}
+
+const csrfCookie = "stepgate_csrf"
+
+// csrfToken returns the browser's CSRF token, issuing one if it has none.
+// Forms echo it in a hidden field (double-submit cookie); the cookie is
+// HttpOnly and SameSite=Lax, so another site can neither read nor send it.
+func (h *Handler) csrfToken(c *gin.Context) string {
+	if v := h.Sessions.Cookies.get(c.Request, csrfCookie); len(v) == 43 {
+		return v
+	}
+	v := newSecret()
+	h.Sessions.Cookies.set(c.Writer, csrfCookie, v, 0)
+	return v
+}
+
+func (h *Handler) checkCSRF(c *gin.Context) error {
+	cookie := h.Sessions.Cookies.get(c.Request, csrfCookie)
+	form := c.PostForm("csrf_token")
+	if cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(form)) != 1 {
+		return errCSRF
+	}
+	return nil
+}
+
+// callbackAllowed lets the provider issue a code only to the browser whose
+// session completed the request.
+func (h *Handler) callbackAllowed(r *http.Request, id string) bool {
+	req, err := h.Store.GetAuthRequest(r.Context(), id)
+	if err != nil || !req.Done {
+		return err == nil // not done yet: the library itself refuses it
+	}
+	v := h.Sessions.Cookies.get(r, sessionCookie)
+	return v != "" && subtle.ConstantTimeCompare([]byte(op.HashSecret(v)), []byte(req.SessionHash)) == 1
+}
+
+func (h *Handler) loggedOut(c *gin.Context) {
+	p := h.page(c)
+	h.render(c, http.StatusOK, "logged_out", p)
+}
+
+// audit appends an audit row; a failure to write it is logged, and the
+// caller decides whether the step may go on.
+func (h *Handler) audit(c *gin.Context, e storage.AuditEvent) error {
+	e.At = h.Now().UTC()
+	e.IP = c.ClientIP()
+	e.UserAgent = c.Request.UserAgent()
+	if err := h.Store.AppendAudit(c.Request.Context(), &e); err != nil {
+		h.Log.ErrorContext(c.Request.Context(), "append audit event", "type", e.Type, "err", err)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// msgBadCredentials is the one message for every failed password step:
+// unknown email, wrong password, disabled or locked account. Anything more
+// precise would tell an attacker which accounts exist; the audit row says
+// what happened.
+const msgBadCredentials = "The email or password is not correct."
+
+// maxFieldLen bounds what a form field may carry before it is even hashed.
+const maxFieldLen = 1024
+
+// loginRequest loads the authorization request a login page is for, with
+// its client.
+func (h *Handler) loginRequest(c *gin.Context, id string) (*storage.AuthRequest, *storage.Client, error) {
+	if id == "" || len(id) > 64 {
+		return nil, nil, errNoRequest
+	}
+	ctx := c.Request.Context()
+	req, err := h.Store.GetAuthRequest(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, errNoRequest
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !h.Now().Before(req.ExpiresAt) {
+		return nil, nil, errNoRequest
+	}
+	cl, err := h.Store.GetClient(ctx, req.ClientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, errNoRequest
+	}
+	return req, cl, err
+}
+
+// showLogin is where the provider sends the browser. With a live SSO
+// session that satisfies the request the login completes at once;
+// otherwise the password page is shown, or, for prompt=none, the client
+// gets login_required.
+func (h *Handler) showLogin(c *gin.Context) {
+	req, cl, err := h.loginRequest(c, c.Query("authRequestID"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if req.Done {
+		c.Redirect(http.StatusFound, h.Provider.CallbackURL(c.Request.Context(), req.ID))
+		return
+	}
+	cur, err := h.Sessions.Current(c.Request.Context(), c.Request)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if ssoSatisfies(req.Params, cur, h.Now()) {
+		if err := h.Sessions.Touch(c.Request.Context(), cur); err != nil {
+			h.fail(c, err)
+			return
+		}
+		h.complete(c, req, cur.user, cur.session)
+		return
+	}
+	if slices.Contains(req.Params.Prompt, oidc.PromptNone) {
+		h.Provider.RedirectError(c.Writer, c.Request, req, oidc.ErrLoginRequired())
+		return
+	}
+	p := h.page(c)
+	p.AppName, p.AuthRequestID, p.CSRF = cl.Name, req.ID, h.csrfToken(c)
+	p.Email = req.Params.LoginHint
+	if len(p.Email) > 320 {
+		p.Email = ""
+	}
+	h.render(c, http.StatusOK, "login", p)
+}
+
+// ssoSatisfies decides whether the browser's session can answer the request
+// without a password: there must be a session, no prompt=login, a password
+// time within max_age, and the same user as any id_token_hint.
+func ssoSatisfies(p storage.AuthParams, cur *current, now time.Time) bool {
+	if cur == nil || slices.Contains(p.Prompt, oidc.PromptLogin) {
+		return false
+	}
+	pwdAt := factorTime(cur.session.Factors, mfa.MethodPassword)
+	if pwdAt.IsZero() {
+		return false
+	}
+	// max_age=0 always asks again (OIDC Core §3.1.2.1).
+	if p.MaxAge != nil && (*p.MaxAge == 0 || now.Sub(pwdAt) > time.Duration(*p.MaxAge)*time.Second) {
+		return false
+	}
+	if p.IDTokenHintSubject != "" && p.IDTokenHintSubject != cur.user.ID {
+		return false
+	}
+	return true
+}
+
+// submitPassword checks the email and password. Every failure costs one
+// argon2 computation and answers with the same message and status.
+func (h *Handler) submitPassword(c *gin.Context) {
+	if err := h.checkCSRF(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	req, cl, err := h.loginRequest(c, c.PostForm("authRequestID"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if req.Done {
+		c.Redirect(http.StatusSeeOther, h.Provider.CallbackURL(c.Request.Context(), req.ID))
+		return
+	}
+	email := strings.TrimSpace(c.PostForm("email"))
+	password := c.PostForm("password")
+	if len(email) > maxFieldLen || len(password) > maxFieldLen {
+		h.fail(c, errBadRequest)
+		return
+	}
+	ctx := c.Request.Context()
+	ev := storage.AuditEvent{Type: mfa.EventPassword, Identifier: strings.ToLower(email), ClientID: cl.ID, Result: storage.ResultFailure}
+	retry := func(reason string) {
+		ev.Reason = reason
+		h.audit(c, ev)
+		p := h.page(c)
+		p.AppName, p.AuthRequestID, p.CSRF, p.Email, p.Error = cl.Name, req.ID, h.csrfToken(c), email, msgBadCredentials
+		h.render(c, http.StatusUnauthorized, "login", p)
+	}
+
+	user, err := h.Store.GetUserByEmail(ctx, email)
+	if errors.Is(err, storage.ErrNotFound) {
+		if err := h.Hasher.VerifyDummy(ctx, password); err != nil {
+			h.failHash(c, err)
+			return
+		}
+		retry(mfa.ReasonUnknownUser)
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ev.UserID = user.ID
+	state, err := h.Store.ReservePasswordAttempt(ctx, user.ID, h.Now(), h.PasswordLockout)
+	if errors.Is(err, storage.ErrLocked) {
+		if err := h.Hasher.VerifyDummy(ctx, password); err != nil {
+			h.failHash(c, err)
+			return
+		}
+		retry(mfa.ReasonLocked)
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ok, rehash, err := h.Hasher.Verify(ctx, user.PasswordHash, password)
+	if err != nil && !errors.Is(err, ErrBusy) {
+		// A malformed stored hash is our fault, not the user's; treat it as
+		// a wrong password so nothing leaks, and log it.
+		h.Log.ErrorContext(ctx, "stored password hash unreadable", "user_id", user.ID, "err", err)
+		ok, err = false, nil
+	}
+	if err != nil {
+		h.failHash(c, err)
+		return
+	}
+	switch {
+	case !ok:
+		reason := mfa.ReasonWrongPassword
+		if state.Locks() {
+			h.audit(c, storage.AuditEvent{Type: mfa.EventAccountLocked, UserID: user.ID, Identifier: user.Email, ClientID: cl.ID,
+				Result: storage.ResultSuccess, Detail: "password"})
+		}
+		retry(reason)
+		return
+	case user.Disabled:
+		retry(mfa.ReasonDisabled)
+		return
+	}
+	if err := h.Store.ResetPasswordFailures(ctx, user.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if rehash {
+		if phc, err := h.Hasher.Hash(ctx, password); err == nil {
+			user.PasswordHash, user.UpdatedAt = phc, h.Now()
+			if err := h.Store.UpdateUser(ctx, user); err != nil {
+				h.Log.WarnContext(ctx, "upgrade password hash", "user_id", user.ID, "err", err)
+			}
+		}
+	}
+	ev.Result, ev.Identifier = storage.ResultSuccess, user.Email
+	if err := h.audit(c, ev); err != nil {
+		h.fail(c, err)
+		return
+	}
+	cur, err := h.Sessions.Current(ctx, c.Request)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	sess, err := h.Sessions.Authenticated(ctx, c.Writer, cur, user, mfa.MethodPassword)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.complete(c, req, user, sess)
+}
+
+func (h *Handler) failHash(c *gin.Context, err error) {
+	if errors.Is(err, ErrBusy) {
+		h.fail(c, errBusy)
+		return
+	}
+	h.fail(c, err)
+}
+
+// complete records how the user authenticated on the authorization request
+// and hands the browser back to the provider, which issues the code.
+func (h *Handler) complete(c *gin.Context, req *storage.AuthRequest, user *storage.User, sess *storage.Session) {
+	var methods []string
+	authTime := time.Time{}
+	for _, f := range sess.Factors {
+		methods = append(methods, f.Method)
+		if f.At.After(authTime) {
+			authTime = f.At
+		}
+	}
+	amr, acr := mfa.Claims(methods)
+	err := h.Store.CompleteAuthRequest(c.Request.Context(), req.ID, user.ID, sess.IDHash, authTime, amr, acr)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, h.Provider.CallbackURL(c.Request.Context(), req.ID))
+}
