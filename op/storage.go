@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -266,42 +267,48 @@ func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string)
 	return s.Store.RevokeUserClientTokens(ctx, userID, clientID, s.Now())
 }
 
+// refreshRef is how GetRefreshTokenInfo names a refresh token to RevokeToken:
+// by its hash, never by a value that could be replayed.
+const refreshRef = "rt:"
+
 // RevokeToken implements RFC 7009. Unknown tokens are not an error (§2.2);
-// a token of another client is refused.
+// a token of another client is refused. Revoking a refresh token revokes
+// its whole family and the access tokens issued with it.
 func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := s.Now()
-	if userID != "" { // an access token, by ID
-		t, err := s.Store.GetToken(ctx, tokenOrID)
+	if hash, ok := strings.CutPrefix(tokenOrID, refreshRef); ok {
+		t, err := s.Store.GetRefreshTokenByHash(ctx, hash)
 		if err != nil {
 			return nil
 		}
 		if t.ClientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 		}
-		if err := s.Store.RevokeToken(ctx, t.ID, now); err != nil {
+		if err := s.Store.RevokeRefreshFamily(ctx, t.FamilyID, now); err != nil {
 			return oidc.ErrServerError()
 		}
 		return nil
 	}
-	t, err := s.Store.GetRefreshTokenByHash(ctx, HashSecret(tokenOrID))
+	t, err := s.Store.GetToken(ctx, tokenOrID)
 	if err != nil {
 		return nil
 	}
 	if t.ClientID != clientID {
 		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 	}
-	if err := s.Store.RevokeRefreshFamily(ctx, t.FamilyID, now); err != nil {
+	if err := s.Store.RevokeToken(ctx, t.ID, now); err != nil {
 		return oidc.ErrServerError()
 	}
 	return nil
 }
 
 func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, value string) (string, string, error) {
-	t, err := s.Store.GetRefreshTokenByHash(ctx, HashSecret(value))
+	hash := HashSecret(value)
+	t, err := s.Store.GetRefreshTokenByHash(ctx, hash)
 	if err != nil || t.ClientID != clientID {
 		return "", "", zop.ErrInvalidRefreshToken
 	}
-	return t.UserID, t.ID, nil
+	return t.UserID, refreshRef + hash, nil
 }
 
 // --- keys ---
