@@ -161,7 +161,9 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	if err := c.finish(); err != nil {
+	// Only the server needs an issuer; the admin commands only need the
+	// database and keys.
+	if err := c.finish(name == "serve"); err != nil {
 		return nil, nil, err
 	}
 	return &c, fs.Args(), nil
@@ -201,7 +203,7 @@ func (c *Config) loadYAML(path string) error {
 }
 
 // finish derives defaults that depend on other settings and validates.
-func (c *Config) finish() error {
+func (c *Config) finish(needIssuer bool) error {
 	if c.AutoMigrate == nil {
 		v := c.Dev
 		c.AutoMigrate = &v
@@ -222,17 +224,18 @@ func (c *Config) finish() error {
 	if err != nil {
 		return fmt.Errorf("--listen must be host:port, e.g. 127.0.0.1:8080")
 	}
-	if c.Issuer == "" {
-		if !c.Dev {
-			return errors.New("--issuer is required (an absolute https URL), unless --dev")
+	switch {
+	case c.Issuer != "":
+		if err := validateIssuer(c.Issuer, c.Dev); err != nil {
+			return err
 		}
+	case c.Dev:
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "localhost"
 		}
 		c.Issuer = "http://" + net.JoinHostPort(host, port)
-	}
-	if err := validateIssuer(c.Issuer, c.Dev); err != nil {
-		return err
+	case needIssuer:
+		return errors.New("--issuer is required (an absolute https URL), unless --dev")
 	}
 	switch c.SigningAlgorithm {
 	case "RS256", "ES256":

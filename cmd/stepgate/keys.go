@@ -8,10 +8,12 @@ import (
 )
 
 func cmdKeys(ctx context.Context, e env, args []string) error {
+	action, pos, args := splitAction(args)
 	cfg, rest, log, err := load(e, "keys", args, nil)
 	if err != nil {
 		return err
 	}
+	rest = append(append([]string{action}, pos...), rest...)
 	if len(rest) != 1 || (rest[0] != "list" && rest[0] != "rotate") {
 		return usagef("usage: stepgate keys list|rotate [flags]")
 	}

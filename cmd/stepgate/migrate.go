@@ -11,10 +11,12 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
+	action, pos, args := splitAction(args)
 	cfg, rest, _, err := load(e, "migrate", args, nil)
 	if err != nil {
 		return err
 	}
+	rest = append(append([]string{action}, pos...), rest...)
 	if len(rest) != 1 || (rest[0] != "up" && rest[0] != "status") {
 		return usagef("usage: stepgate migrate up|status [flags]")
 	}
