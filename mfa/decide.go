@@ -1,0 +1,182 @@
+package mfa
+
+import (
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+)
+
+// Second factors a client can require.
+const (
+	FactorOTP   = MethodOTP
+	FactorEmail = MethodEmail
+)
+
+// ClientPolicy is what an application asks of its logins.
+type ClientPolicy struct {
+	OTP   bool
+	Email bool
+	// MFAMaxAge: how long a second factor done in the SSO session is reused
+	// for this client. 0: done during this very authorization request;
+	// negative: any time in the session.
+	MFAMaxAge time.Duration
+}
+
+// Factors lists the enabled factors in tab order.
+func (c ClientPolicy) Factors() []string {
+	var out []string
+	if c.OTP {
+		out = append(out, FactorOTP)
+	}
+	if c.Email {
+		out = append(out, FactorEmail)
+	}
+	return out
+}
+
+// UserState is what the decision needs to know of the user.
+type UserState struct {
+	ID             string
+	HasTOTP        bool
+	HasBackupCodes bool
+}
+
+// Done is one authentication step completed in the SSO session.
+type Done struct {
+	Method string
+	At     time.Time
+}
+
+// Request is the relying party's authorization request, as it matters here.
+type Request struct {
+	Prompt             []string
+	MaxAge             *int64 // seconds
+	IDTokenHintSubject string
+	CreatedAt          time.Time // when the authorization request arrived
+}
+
+// Input is everything the decision depends on. Session is nil when the
+// browser has no live SSO session; User is then unknown.
+type Input struct {
+	Client  ClientPolicy
+	User    UserState
+	Session []Done // nil: no session
+	Request Request
+	Now     time.Time
+}
+
+// Next says what the login must do next.
+type Next int
+
+const (
+	NextDone     Next = iota // issue the code, with AMR/ACR/AuthTime
+	NextPassword             // ask for the password
+	NextFactor               // ask for one of Factors (bind OTP first if chosen and not bound)
+	NextError                // end the request with Error
+)
+
+// Decision is the outcome of Decide.
+type Decision struct {
+	Next Next
+	// Factors are the second factors that would satisfy the request, in tab
+	// order, when Next is NextFactor. Backup codes are offered besides them
+	// when the user has some (BackupAllowed).
+	Factors       []string
+	BackupAllowed bool
+	// MustBind is set when the only way forward is to bind an authenticator
+	// (OTP is the only factor and the user has none).
+	MustBind bool
+	// When Next is NextDone: the claims for the tokens.
+	AMR      []string
+	ACR      string
+	AuthTime time.Time
+	// When Next is NextError: the OAuth error for the client.
+	Error *oidc.Error
+}
+
+// Decide is the one place that decides what a login still needs. It is pure:
+// the handlers gather the values and render the result.
+func Decide(in Input) Decision {
+	none := slices.Contains(in.Request.Prompt, oidc.PromptNone)
+	pwdAt, ok := doneAt(in.Session, MethodPassword)
+	if !ok || needsPassword(in.Request, pwdAt, in.User.ID, in.Now) {
+		if none {
+			return Decision{Next: NextError, Error: oidc.ErrLoginRequired()}
+		}
+		return Decision{Next: NextPassword}
+	}
+	counted := []Done{{MethodPassword, pwdAt}}
+	required := in.Client.Factors()
+	if len(required) > 0 {
+		second, ok := secondFactor(in, required)
+		if !ok {
+			if none {
+				return Decision{Next: NextError, Error: oidc.ErrInteractionRequired().WithDescription("a second factor is required")}
+			}
+			return Decision{
+				Next: NextFactor, Factors: required, BackupAllowed: in.User.HasBackupCodes,
+				MustBind: len(required) == 1 && required[0] == FactorOTP && !in.User.HasTOTP,
+			}
+		}
+		counted = append(counted, second)
+	}
+	return done(counted)
+}
+
+// needsPassword: prompt=login, max_age (0 always), or an id_token_hint for
+// another user send the user back to the password.
+func needsPassword(r Request, pwdAt time.Time, userID string, now time.Time) bool {
+	if slices.Contains(r.Prompt, oidc.PromptLogin) {
+		return true
+	}
+	if r.MaxAge != nil && (*r.MaxAge == 0 || now.Sub(pwdAt) > time.Duration(*r.MaxAge)*time.Second) {
+		return true
+	}
+	return r.IDTokenHintSubject != "" && r.IDTokenHintSubject != userID
+}
+
+// secondFactor finds the most recent second factor in the session that this
+// request may reuse: one of the client's factors or a backup code, done
+// within the client's re-authentication period.
+func secondFactor(in Input, allowed []string) (Done, bool) {
+	var best Done
+	found := false
+	for _, d := range in.Session {
+		if !slices.Contains(allowed, d.Method) && d.Method != MethodBackupCode {
+			continue
+		}
+		switch age := in.Client.MFAMaxAge; {
+		case age == 0 && d.At.Before(in.Request.CreatedAt):
+			continue
+		case age > 0 && in.Now.Sub(d.At) > age:
+			continue
+		}
+		if !found || d.At.After(best.At) {
+			best, found = d, true
+		}
+	}
+	return best, found
+}
+
+func done(counted []Done) Decision {
+	methods := make([]string, len(counted))
+	var authTime time.Time
+	for i, d := range counted {
+		methods[i] = d.Method
+		if d.At.After(authTime) {
+			authTime = d.At
+		}
+	}
+	amr, acr := Claims(methods)
+	return Decision{Next: NextDone, AMR: amr, ACR: acr, AuthTime: authTime}
+}
+
+func doneAt(session []Done, method string) (time.Time, bool) {
+	for _, d := range session {
+		if d.Method == method {
+			return d.At, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,119 @@
+package mfa
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestDecide(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	i64 := func(v int64) *int64 { return &v }
+	pwd := func(at time.Time) Done { return Done{MethodPassword, at} }
+	otp := func(at time.Time) Done { return Done{MethodOTP, at} }
+	email := func(at time.Time) Done { return Done{MethodEmail, at} }
+	reqAt := ago(time.Minute)
+
+	cases := []struct {
+		name     string
+		in       Input
+		next     Next
+		amr      []string
+		acr      string
+		authTime time.Time
+		factors  []string
+		mustBind bool
+		errType  string
+	}{
+		{name: "no session asks for the password",
+			in: Input{}, next: NextPassword},
+		{name: "no session with prompt=none is login_required",
+			in: Input{Request: Request{Prompt: []string{"none"}}}, next: NextError, errType: "login_required"},
+		{name: "password session satisfies a client without factors",
+			in:   Input{Session: []Done{pwd(ago(time.Hour))}},
+			next: NextDone, amr: []string{"pwd"}, acr: "1fa", authTime: ago(time.Hour)},
+		{name: "prompt=login asks for the password again",
+			in:   Input{Session: []Done{pwd(ago(time.Minute))}, Request: Request{Prompt: []string{"login"}}},
+			next: NextPassword},
+		{name: "max_age older than the password asks again",
+			in:   Input{Session: []Done{pwd(ago(10 * time.Minute))}, Request: Request{MaxAge: i64(300)}},
+			next: NextPassword},
+		{name: "max_age=0 always asks again",
+			in:   Input{Session: []Done{pwd(now)}, Request: Request{MaxAge: i64(0)}},
+			next: NextPassword},
+		{name: "max_age within the password's age is satisfied",
+			in:   Input{Session: []Done{pwd(ago(time.Minute))}, Request: Request{MaxAge: i64(300)}},
+			next: NextDone, amr: []string{"pwd"}, acr: "1fa", authTime: ago(time.Minute)},
+		{name: "id_token_hint for another user asks for the password",
+			in:   Input{User: UserState{ID: "alice"}, Session: []Done{pwd(ago(time.Minute))}, Request: Request{IDTokenHintSubject: "bob"}},
+			next: NextPassword},
+		{name: "client with OTP asks for a factor after the password",
+			in:   Input{Client: ClientPolicy{OTP: true, MFAMaxAge: -1}, User: UserState{HasTOTP: true}, Session: []Done{pwd(now)}},
+			next: NextFactor, factors: []string{"otp"}},
+		{name: "OTP-only client and no authenticator must bind",
+			in:   Input{Client: ClientPolicy{OTP: true, MFAMaxAge: -1}, Session: []Done{pwd(now)}},
+			next: NextFactor, factors: []string{"otp"}, mustBind: true},
+		{name: "both factors enabled offers both tabs in order",
+			in:   Input{Client: ClientPolicy{OTP: true, Email: true, MFAMaxAge: -1}, Session: []Done{pwd(now)}},
+			next: NextFactor, factors: []string{"otp", "email"}},
+		{name: "a factor needed with prompt=none is interaction_required",
+			in: Input{Client: ClientPolicy{Email: true, MFAMaxAge: -1}, Session: []Done{pwd(now)},
+				Request: Request{Prompt: []string{"none"}}},
+			next: NextError, errType: "interaction_required"},
+		{name: "OTP done in the session completes with pwd, otp, mfa and the latest time",
+			in: Input{Client: ClientPolicy{OTP: true, MFAMaxAge: -1}, User: UserState{HasTOTP: true},
+				Session: []Done{pwd(ago(time.Hour)), otp(ago(time.Minute))}},
+			next: NextDone, amr: []string{"pwd", "otp", "mfa"}, acr: "2fa", authTime: ago(time.Minute)},
+		{name: "email done in the session does not satisfy an OTP-only client",
+			in: Input{Client: ClientPolicy{OTP: true, MFAMaxAge: -1}, User: UserState{HasTOTP: true},
+				Session: []Done{pwd(now), email(now)}},
+			next: NextFactor, factors: []string{"otp"}},
+		{name: "a backup code satisfies any factor",
+			in: Input{Client: ClientPolicy{OTP: true, MFAMaxAge: -1},
+				Session: []Done{pwd(ago(time.Hour)), {MethodBackupCode, ago(time.Hour)}}},
+			next: NextDone, amr: []string{"pwd", "backup_code", "mfa"}, acr: "2fa", authTime: ago(time.Hour)},
+		{name: "re-auth period 0 ignores a factor done before this request",
+			in: Input{Client: ClientPolicy{Email: true, MFAMaxAge: 0}, Request: Request{CreatedAt: reqAt},
+				Session: []Done{pwd(ago(time.Hour)), email(ago(2 * time.Minute))}},
+			next: NextFactor, factors: []string{"email"}},
+		{name: "re-auth period 0 accepts a factor done during this request",
+			in: Input{Client: ClientPolicy{Email: true, MFAMaxAge: 0}, Request: Request{CreatedAt: reqAt},
+				Session: []Done{pwd(ago(time.Hour)), email(ago(30 * time.Second))}},
+			next: NextDone, amr: []string{"pwd", "email", "mfa"}, acr: "2fa", authTime: ago(30 * time.Second)},
+		{name: "re-auth period N reuses a factor within N",
+			in: Input{Client: ClientPolicy{Email: true, MFAMaxAge: time.Hour},
+				Session: []Done{pwd(ago(2 * time.Hour)), email(ago(30 * time.Minute))}},
+			next: NextDone, amr: []string{"pwd", "email", "mfa"}, acr: "2fa", authTime: ago(30 * time.Minute)},
+		{name: "re-auth period N asks again after N",
+			in: Input{Client: ClientPolicy{Email: true, MFAMaxAge: time.Hour},
+				Session: []Done{pwd(ago(2 * time.Hour)), email(ago(90 * time.Minute))}},
+			next: NextFactor, factors: []string{"email"}},
+		{name: "a client without factors does not claim a factor the session holds",
+			in:   Input{Session: []Done{pwd(ago(time.Hour)), otp(ago(time.Minute))}},
+			next: NextDone, amr: []string{"pwd"}, acr: "1fa", authTime: ago(time.Hour)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.in.Now = now
+			got := Decide(c.in)
+			if got.Next != c.next {
+				t.Fatalf("Next = %v, want %v (%+v)", got.Next, c.next, got)
+			}
+			switch c.next {
+			case NextDone:
+				if !slices.Equal(got.AMR, c.amr) || got.ACR != c.acr || !got.AuthTime.Equal(c.authTime) {
+					t.Errorf("got amr=%v acr=%s auth_time=%v, want %v %s %v", got.AMR, got.ACR, got.AuthTime, c.amr, c.acr, c.authTime)
+				}
+			case NextFactor:
+				if !slices.Equal(got.Factors, c.factors) || got.MustBind != c.mustBind {
+					t.Errorf("got factors=%v mustBind=%v, want %v %v", got.Factors, got.MustBind, c.factors, c.mustBind)
+				}
+			case NextError:
+				if got.Error == nil || string(got.Error.ErrorType) != c.errType {
+					t.Errorf("got error %v, want %s", got.Error, c.errType)
+				}
+			}
+		})
+	}
+}
