@@ -3,12 +3,9 @@ package login
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
@@ -47,10 +44,9 @@ func (h *Handler) loginRequest(c *gin.Context, id string) (*storage.AuthRequest,
 	return req, cl, err
 }
 
-// showLogin is where the provider sends the browser. With a live SSO
-// session that satisfies the request the login completes at once;
-// otherwise the password page is shown, or, for prompt=none, the client
-// gets login_required.
+// showLogin is where the provider sends the browser. What happens next is
+// mfa.Decide's call: a live SSO session may complete the login at once or
+// need only a second factor; otherwise the password page is shown.
 func (h *Handler) showLogin(c *gin.Context) {
 	req, cl, err := h.loginRequest(c, c.Query("authRequestID"))
 	if err != nil {
@@ -66,18 +62,16 @@ func (h *Handler) showLogin(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if ssoSatisfies(req.Params, cur, h.Now()) {
+	if cur != nil {
 		if err := h.Sessions.Touch(c.Request.Context(), cur); err != nil {
 			h.fail(c, err)
 			return
 		}
-		h.complete(c, req, cur.user, cur.session)
-		return
 	}
-	if slices.Contains(req.Params.Prompt, oidc.PromptNone) {
-		h.Provider.RedirectError(c.Writer, c.Request, req, oidc.ErrLoginRequired())
-		return
-	}
+	h.proceed(c, req, cl, cur)
+}
+
+func (h *Handler) showPassword(c *gin.Context, req *storage.AuthRequest, cl *storage.Client) {
 	p := h.page(c)
 	p.AppName, p.AuthRequestID, p.CSRF = cl.Name, req.ID, h.csrfToken(c)
 	p.Email = req.Params.LoginHint
@@ -85,27 +79,6 @@ func (h *Handler) showLogin(c *gin.Context) {
 		p.Email = ""
 	}
 	h.render(c, http.StatusOK, "login", p)
-}
-
-// ssoSatisfies decides whether the browser's session can answer the request
-// without a password: there must be a session, no prompt=login, a password
-// time within max_age, and the same user as any id_token_hint.
-func ssoSatisfies(p storage.AuthParams, cur *current, now time.Time) bool {
-	if cur == nil || slices.Contains(p.Prompt, oidc.PromptLogin) {
-		return false
-	}
-	pwdAt := factorTime(cur.session.Factors, mfa.MethodPassword)
-	if pwdAt.IsZero() {
-		return false
-	}
-	// max_age=0 always asks again (OIDC Core §3.1.2.1).
-	if p.MaxAge != nil && (*p.MaxAge == 0 || now.Sub(pwdAt) > time.Duration(*p.MaxAge)*time.Second) {
-		return false
-	}
-	if p.IDTokenHintSubject != "" && p.IDTokenHintSubject != cur.user.ID {
-		return false
-	}
-	return true
 }
 
 // submitPassword checks the email and password. Every failure costs one
@@ -218,7 +191,7 @@ func (h *Handler) submitPassword(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.complete(c, req, user, sess)
+	h.proceed(c, req, cl, &current{session: sess, user: user})
 }
 
 func (h *Handler) failHash(c *gin.Context, err error) {
@@ -227,24 +200,4 @@ func (h *Handler) failHash(c *gin.Context, err error) {
 		return
 	}
 	h.fail(c, err)
-}
-
-// complete records how the user authenticated on the authorization request
-// and hands the browser back to the provider, which issues the code.
-func (h *Handler) complete(c *gin.Context, req *storage.AuthRequest, user *storage.User, sess *storage.Session) {
-	var methods []string
-	authTime := time.Time{}
-	for _, f := range sess.Factors {
-		methods = append(methods, f.Method)
-		if f.At.After(authTime) {
-			authTime = f.At
-		}
-	}
-	amr, acr := mfa.Claims(methods)
-	err := h.Store.CompleteAuthRequest(c.Request.Context(), req.ID, user.ID, sess.IDHash, authTime, amr, acr)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, h.Provider.CallbackURL(c.Request.Context(), req.ID))
 }
