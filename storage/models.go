@@ -238,8 +238,8 @@ type AuditFilter struct {
 	UserID string
 	Type   string
 	Result string
-	Since  time.Time
-	Limit  int
+	Since  time.Time // at or after
+	Limit  int       // newest Limit events; 0 means no limit
 }
 
 // Lockout describes a counter that locks after Threshold consecutive

@@ -8,6 +8,11 @@ import (
 // Store is everything StepGate persists. Every method is safe for concurrent
 // use, also from several processes sharing one database: single-use checks
 // and counters are decided by one conditional statement in the database.
+//
+// Methods that address one record by its key (Get, Update, Delete, Touch,
+// Retire…) return ErrNotFound when it does not exist; methods that act on a
+// set (a user's sessions, a kind's bindings, expired rows) succeed on an
+// empty set. Times are kept to the millisecond.
 type Store interface {
 	Users
 	Clients
@@ -72,6 +77,9 @@ type Sessions interface {
 	TouchSession(ctx context.Context, idHash string, now time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
 	DeleteUserSessions(ctx context.Context, userID string) error
+	// DeleteExpiredSessions removes sessions whose absolute end is at or
+	// before now, or last seen idle or longer ago; idle <= 0 means no idle
+	// limit.
 	DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int64, error)
 }
 
@@ -81,13 +89,19 @@ type AuthRequests interface {
 	GetAuthRequest(ctx context.Context, id string) (*AuthRequest, error)
 	// CompleteAuthRequest records who logged in, how, and when.
 	CompleteAuthRequest(ctx context.Context, id, userID, sessionHash string, authTime time.Time, amr []string, acr string) error
-	// SaveAuthCode binds a code (by hash) to a completed request.
+	// SaveAuthCode binds a code (by hash) to a completed request: once.
+	// ErrNotFound if the request is unknown or not completed, ErrConflict
+	// if it already has a code or the hash is taken.
 	SaveAuthCode(ctx context.Context, id, codeHash string, expiresAt time.Time) error
 	// RedeemAuthCode marks the code used and returns its request. A code
-	// used before yields the request and ErrAlreadyUsed; an expired code
-	// yields ErrExpired; an unknown one ErrNotFound.
+	// used before yields the request and ErrAlreadyUsed (even once expired);
+	// an expired code yields ErrExpired and is not marked used; an unknown
+	// one ErrNotFound.
 	RedeemAuthCode(ctx context.Context, codeHash string, now time.Time) (*AuthRequest, error)
 	DeleteAuthRequest(ctx context.Context, id string) error
+	// DeleteExpiredAuthRequests removes requests whose own and whose code's
+	// lifetimes are both over, so a replayed code is recognised as long as
+	// it is valid.
 	DeleteExpiredAuthRequests(ctx context.Context, now time.Time) (int64, error)
 }
 
@@ -95,20 +109,26 @@ type AuthRequests interface {
 type Tokens interface {
 	CreateToken(ctx context.Context, t *Token) error
 	GetToken(ctx context.Context, id string) (*Token, error)
+	// RevokeToken is idempotent; revocations keep the first time.
 	RevokeToken(ctx context.Context, id string, now time.Time) error
 
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	GetRefreshTokenByHash(ctx context.Context, tokenHash string) (*RefreshToken, error)
 	// UseRefreshToken marks the token used; ErrAlreadyUsed if it already
-	// was (a replay, possibly concurrent).
+	// was (a replay, possibly concurrent) or is revoked. Expiry is the
+	// caller's check.
 	UseRefreshToken(ctx context.Context, id string, now time.Time) error
 	// RevokeRefreshFamily revokes every refresh token of the family and
 	// every access token issued with them.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
-	// RevokeAuthRequestTokens revokes everything issued from one code.
+	// RevokeAuthRequestTokens revokes everything issued from one code: its
+	// access tokens and the refresh families it started, with their access
+	// tokens. An empty ID revokes nothing.
 	RevokeAuthRequestTokens(ctx context.Context, authRequestID string, now time.Time) error
 	// RevokeUserClientTokens revokes a user's tokens for one client (logout).
 	RevokeUserClientTokens(ctx context.Context, userID, clientID string, now time.Time) error
+	// DeleteExpiredTokens removes access and refresh tokens expiring at or
+	// before the given time.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -123,31 +143,40 @@ type SigningKeys interface {
 // Factors are second-factor bindings, email codes and backup codes.
 type Factors interface {
 	// PutPendingFactor replaces any unconfirmed binding of that kind for
-	// the user with b.
+	// the user with b (b.ConfirmedAt is ignored).
 	PutPendingFactor(ctx context.Context, b *FactorBinding) error
-	// GetFactor returns the user's binding of a kind, confirmed or pending.
+	// GetFactor returns the user's binding of a kind: the confirmed one if
+	// there is one, else the pending one. ListFactors shows both.
 	GetFactor(ctx context.Context, userID, kind string) (*FactorBinding, error)
 	ListFactors(ctx context.Context, userID string) ([]FactorBinding, error)
 	// ConfirmFactor turns a pending binding into the user's binding,
 	// replacing a confirmed one of the same kind, and records step as used.
+	// ErrNotFound if id is not pending (also when a concurrent call won).
 	ConfirmFactor(ctx context.Context, id string, now time.Time, step int64) error
 	// UseTOTPStep accepts step only if it is later than the last accepted
-	// one, in one conditional update; ErrAlreadyUsed otherwise.
+	// one, in one conditional update; ErrAlreadyUsed otherwise, ErrNotFound
+	// if there is no confirmed binding with that ID.
 	UseTOTPStep(ctx context.Context, bindingID string, step int64) error
 	DeleteFactors(ctx context.Context, userID, kind string) error
-	// DeleteAllFactorsOfKind removes every user's binding of a kind and
-	// returns how many were removed.
+	// DeleteAllFactorsOfKind removes every user's binding of a kind,
+	// pending ones included, and returns how many were removed. Backup
+	// codes are not touched.
 	DeleteAllFactorsOfKind(ctx context.Context, kind string) (int64, error)
+	// CountFactorsOfKind counts confirmed bindings of a kind.
 	CountFactorsOfKind(ctx context.Context, kind string) (int64, error)
 
 	CreateEmailCode(ctx context.Context, c *EmailCode) error
 	// LatestEmailCode is the newest code for the user, purpose and binding.
 	LatestEmailCode(ctx context.Context, userID, purpose, boundTo string) (*EmailCode, error)
+	// CountEmailCodesSince counts codes created at or after since, used
+	// or not (for rate limits).
 	CountEmailCodesSince(ctx context.Context, userID string, since time.Time) (int, error)
-	// UseEmailCode marks the code used; ErrAlreadyUsed if it was.
+	// UseEmailCode marks the code used; ErrAlreadyUsed if it was. Expiry
+	// is the caller's check.
 	UseEmailCode(ctx context.Context, id string, now time.Time) error
 
-	// ReplaceBackupCodes deletes the user's codes and stores these hashes.
+	// ReplaceBackupCodes deletes the user's codes and stores these hashes,
+	// in one transaction; a repeated hash is ErrConflict and changes nothing.
 	ReplaceBackupCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
 	// UseBackupCode consumes the unused code with that hash; ErrNotFound
 	// if there is none (wrong or already used).
@@ -158,7 +187,7 @@ type Factors interface {
 
 // Audit is the append-only audit trail.
 type Audit interface {
-	AppendAudit(ctx context.Context, e *AuditEvent) error
+	AppendAudit(ctx context.Context, e *AuditEvent) error               // sets e.ID
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) // newest first
 }
 

@@ -1,7 +1,8 @@
 // Package sqlstore implements storage.Store with sqlx over SQLite
 // (modernc.org/sqlite, pure Go) and PostgreSQL (github.com/lib/pq). Queries
-// are written once with ? placeholders and rebound per driver; the few
-// statements that differ between dialects are isolated in dialect.go.
+// are written once with ? placeholders and rebound per driver. All of them
+// are portable (RETURNING and ON CONFLICT work on both engines); a statement
+// that ever has to differ goes in dialect.go.
 package sqlstore
 
 import (
@@ -155,6 +156,16 @@ func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
 	return nil
 }
 
+// execCount runs a statement and returns how many rows it touched.
+func (s *Store) execCount(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr(err)
+}
+
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
 	return s.q.QueryRowxContext(ctx, s.db.Rebind(query), args...)
 }
@@ -162,6 +173,24 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sqlx.R
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
 	rows, err := s.q.QueryxContext(ctx, s.db.Rebind(query), args...)
 	return rows, mapErr(err)
+}
+
+// collect runs a query and scans every row with scan.
+func collect[T any](ctx context.Context, s *Store, scan func(scanner) (*T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
+	}
+	return out, mapErr(rows.Err())
 }
 
 // mapErr turns driver errors into the storage sentinels and keeps SQL text

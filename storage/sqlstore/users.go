@@ -24,10 +24,13 @@ const (
 // reserveAttempt counts one attempt unless the account is locked. Old column
 // values are visible throughout SET, so "expired lock" restarts the count at
 // 1 and the attempt reaching the threshold sets the lock, all in one row
-// update that concurrent transactions serialise on.
+// update that concurrent transactions serialise on. The lock end is cast:
+// PostgreSQL would otherwise type the CASE as integer and reject a Unix-ms
+// value as out of range.
 const reserveAttempt = `UPDATE users SET
 	{p}_failures = CASE WHEN {p}_locked_until <> 0 THEN 1 ELSE {p}_failures + 1 END,
-	{p}_locked_until = CASE WHEN (CASE WHEN {p}_locked_until <> 0 THEN 1 ELSE {p}_failures + 1 END) >= ? THEN ? ELSE 0 END
+	{p}_locked_until = CASE WHEN (CASE WHEN {p}_locked_until <> 0 THEN 1 ELSE {p}_failures + 1 END) >= ?
+		THEN CAST(? AS BIGINT) ELSE 0 END
 	WHERE id = ? AND {p}_locked_until <= ?
 	RETURNING {p}_failures, {p}_locked_until`
 

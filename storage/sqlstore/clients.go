@@ -1,0 +1,75 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, token_format,
+	factor_otp, factor_email, mfa_max_age_ms, created_at, updated_at`
+
+const (
+	qInsertClient = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qClientByID   = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
+	qListClients  = `SELECT ` + clientColumns + ` FROM clients ORDER BY created_at, id`
+	qUpdateClient = `UPDATE clients SET name = ?, secret_hash = ?, public = ?, redirect_uris = ?,
+		post_logout_redirect_uris = ?, token_format = ?, factor_otp = ?, factor_email = ?, mfa_max_age_ms = ?,
+		updated_at = ? WHERE id = ?`
+	qDeleteClient = `DELETE FROM clients WHERE id = ?`
+)
+
+// maxAgeMS stores MFAMaxAge in milliseconds. Every negative duration ("no
+// limit within the session") is stored as -1 so that, say, -1ns does not
+// truncate to 0 and turn into "ask every time".
+func maxAgeMS(d time.Duration) int64 {
+	if d < 0 {
+		return -1
+	}
+	return d.Milliseconds()
+}
+
+func scanClient(row scanner) (*storage.Client, error) {
+	var c storage.Client
+	var maxAge int64
+	err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, (*jsonList)(&c.RedirectURIs),
+		(*jsonList)(&c.PostLogoutRedirectURIs), &c.TokenFormat, &c.FactorOTP, &c.FactorEmail, &maxAge,
+		(*msTime)(&c.CreatedAt), (*msTime)(&c.UpdatedAt))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	c.MFAMaxAge = time.Duration(maxAge) * time.Millisecond
+	return &c, nil
+}
+
+func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	_, err := s.exec(ctx, qInsertClient, c.ID, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs),
+		jsonList(c.PostLogoutRedirectURIs), c.TokenFormat, c.FactorOTP, c.FactorEmail, maxAgeMS(c.MFAMaxAge),
+		ms(c.CreatedAt), ms(c.UpdatedAt))
+	return err
+}
+
+func (s *Store) GetClient(ctx context.Context, id string) (*storage.Client, error) {
+	return scanClient(s.queryRow(ctx, qClientByID, id))
+}
+
+func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
+	return collect(ctx, s, scanClient, qListClients)
+}
+
+// UpdateClient writes every field except ID and CreatedAt.
+func (s *Store) UpdateClient(ctx context.Context, c *storage.Client) error {
+	return s.execOne(ctx, qUpdateClient, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs),
+		jsonList(c.PostLogoutRedirectURIs), c.TokenFormat, c.FactorOTP, c.FactorEmail, maxAgeMS(c.MFAMaxAge),
+		ms(c.UpdatedAt), c.ID)
+}
+
+// DeleteClient removes the client; its auth requests and tokens go with it
+// (ON DELETE CASCADE).
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	return s.execOne(ctx, qDeleteClient, id)
+}

@@ -1,0 +1,78 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/stepgate/stepgate/storage"
+)
+
+const sessionColumns = `id_hash, user_id, factors, created_at, last_seen_at, expires_at`
+
+const (
+	qInsertSession  = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?)`
+	qSessionByHash  = `SELECT ` + sessionColumns + ` FROM sessions WHERE id_hash = ?`
+	qRotateSession  = `UPDATE sessions SET id_hash = ?, factors = ?, last_seen_at = ? WHERE id_hash = ?`
+	qTouchSession   = `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`
+	qDeleteSession  = `DELETE FROM sessions WHERE id_hash = ?`
+	qDeleteSessions = `DELETE FROM sessions WHERE user_id = ?`
+	qExpireSessions = `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?`
+)
+
+// factorList stores a session's factors as a JSON array, never "null".
+func factorList(f []storage.FactorRecord) jsonValue {
+	if f == nil {
+		f = []storage.FactorRecord{}
+	}
+	return jsonValue{f}
+}
+
+func scanSession(row scanner) (*storage.Session, error) {
+	var s storage.Session
+	err := row.Scan(&s.IDHash, &s.UserID, jsonValue{&s.Factors}, (*msTime)(&s.CreatedAt), (*msTime)(&s.LastSeenAt),
+		(*msTime)(&s.ExpiresAt))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &s, nil
+}
+
+func (s *Store) CreateSession(ctx context.Context, sess *storage.Session) error {
+	_, err := s.exec(ctx, qInsertSession, sess.IDHash, sess.UserID, factorList(sess.Factors), ms(sess.CreatedAt),
+		ms(sess.LastSeenAt), ms(sess.ExpiresAt))
+	return err
+}
+
+func (s *Store) GetSession(ctx context.Context, idHash string) (*storage.Session, error) {
+	return scanSession(s.queryRow(ctx, qSessionByHash, idHash))
+}
+
+// RotateSession is one UPDATE keyed on the old hash: of two concurrent
+// rotations the second finds no row and gets ErrNotFound.
+func (s *Store) RotateSession(ctx context.Context, oldHash, newHash string, factors []storage.FactorRecord, now time.Time) error {
+	return s.execOne(ctx, qRotateSession, newHash, factorList(factors), ms(now), oldHash)
+}
+
+func (s *Store) TouchSession(ctx context.Context, idHash string, now time.Time) error {
+	return s.execOne(ctx, qTouchSession, ms(now), idHash)
+}
+
+func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
+	return s.execOne(ctx, qDeleteSession, idHash)
+}
+
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
+	_, err := s.exec(ctx, qDeleteSessions, userID)
+	return err
+}
+
+// DeleteExpiredSessions removes sessions past their absolute end or idle for
+// idle or longer. idle <= 0 means there is no idle limit (a zero setting must
+// not wipe every session).
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int64, error) {
+	idleBefore := int64(-1) // matches nothing: last_seen_at is never negative
+	if idle > 0 {
+		idleBefore = ms(now.Add(-idle))
+	}
+	return s.execCount(ctx, qExpireSessions, ms(now), idleBefore)
+}
