@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -149,6 +150,9 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 			return
 		}
 		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
+			if l, ok := f.Value.(listFlag); ok {
+				*l.p = nil // the environment's list replaces the file's
+			}
 			if err := f.Value.Set(v); err != nil {
 				envErr = fmt.Errorf("%s: invalid value %q: %v", envName(f.Name), v, err)
 			}
@@ -158,7 +162,7 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		return nil, nil, envErr
 	}
 	c.MasterKey = getenv("STEPGATE_MASTER_KEY")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
 	// Only the server needs an issuer; the admin commands only need the
@@ -167,6 +171,27 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		return nil, nil, err
 	}
 	return &c, fs.Args(), nil
+}
+
+// parseFlags parses the command line. A list flag adds up over its
+// repetitions, but a list given on the command line replaces the one from
+// the environment or the file, as every other setting does.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	below := map[string][]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if l, ok := f.Value.(listFlag); ok {
+			below[f.Name], *l.p = *l.p, nil
+		}
+	})
+	err := fs.Parse(args)
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.VisitAll(func(f *flag.Flag) {
+		if l, ok := f.Value.(listFlag); ok && !given[f.Name] {
+			*l.p = below[f.Name]
+		}
+	})
+	return err
 }
 
 // configPath finds --config before full parsing, since the file's values
@@ -222,7 +247,7 @@ func (c *Config) finish(needIssuer bool) error {
 	}
 	host, port, err := net.SplitHostPort(c.Listen)
 	if err != nil {
-		return fmt.Errorf("--listen must be host:port, e.g. 127.0.0.1:8080")
+		return fmt.Errorf("--listen must be host:port, e.g. 127.0.0.1:8080, not %q", c.Listen)
 	}
 	switch {
 	case c.Issuer != "":
@@ -234,6 +259,10 @@ func (c *Config) finish(needIssuer bool) error {
 			host = "localhost"
 		}
 		c.Issuer = "http://" + net.JoinHostPort(host, port)
+		// Listening on a public address does not make plain http safe.
+		if err := validateIssuer(c.Issuer, c.Dev); err != nil {
+			return fmt.Errorf("%v (--dev on %s derives %s; set --issuer)", err, c.Listen, c.Issuer)
+		}
 	case needIssuer:
 		return errors.New("--issuer is required (an absolute https URL), unless --dev")
 	}
@@ -246,6 +275,11 @@ func (c *Config) finish(needIssuer bool) error {
 	case "json", "text":
 	default:
 		return fmt.Errorf("--log-format must be json or text, not %q", c.LogFormat)
+	}
+	// newLogger would otherwise quietly log at info.
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel)
 	}
 	for name, d := range map[string]time.Duration{
 		"--access-token-lifetime": c.AccessTokenLifetime, "--id-token-lifetime": c.IDTokenLifetime,
@@ -274,7 +308,8 @@ func (c *Config) finish(needIssuer bool) error {
 func validateIssuer(issuer string, dev bool) error {
 	const msg = "issuer must be an absolute https URL, or http on localhost with --dev"
 	u, err := url.Parse(issuer)
-	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	// An empty query or fragment ("https://id.example.com?") is still one.
+	if err != nil || u.Host == "" || strings.ContainsAny(issuer, "?#") || u.User != nil {
 		return errors.New(msg)
 	}
 	switch u.Scheme {
