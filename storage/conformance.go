@@ -31,6 +31,7 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) Store) {
 		{"backup codes", backupCodeCases()},
 		{"audit", auditCases()},
 		{"settings", settingCases()},
+		{"rate limits", rateLimitCases()},
 		{"transactions", txCases()},
 	}
 	for _, g := range groups {

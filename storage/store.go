@@ -23,6 +23,7 @@ type Store interface {
 	Factors
 	Audit
 	Settings
+	RateLimits
 
 	// InTx runs fn in one transaction: fn's changes all land or none do.
 	// The Store passed to fn must not be used after fn returns.
@@ -189,6 +190,14 @@ type Factors interface {
 type Audit interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error               // sets e.ID
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) // newest first
+}
+
+// RateLimits are fixed-window counters shared by every replica.
+type RateLimits interface {
+	// HitRateLimit counts one event for key in the window that started at
+	// most window ago (starting a new window otherwise) and returns the
+	// count including this event, in one statement.
+	HitRateLimit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
 }
 
 // Settings are small named JSON documents (workspace policy and the like).
