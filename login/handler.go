@@ -3,12 +3,15 @@ package login
 import (
 	"crypto/subtle"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/stepgate/stepgate/audit"
+	"github.com/stepgate/stepgate/mail"
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/web"
@@ -23,8 +26,27 @@ type Handler struct {
 	Pages    *web.Pages
 	Log      *slog.Logger
 	Now      func() time.Time
-	// PasswordLockout locks an account after consecutive wrong passwords.
+	// PasswordLockout locks an account after consecutive wrong passwords;
+	// MFALockout after consecutive wrong second-factor codes of any kind.
 	PasswordLockout storage.Lockout
+	MFALockout      storage.Lockout
+	// PasswordIPLimit password attempts are allowed per client IP in each
+	// PasswordIPWindow (counted in the database, so across replicas).
+	PasswordIPLimit  int
+	PasswordIPWindow time.Duration
+
+	Mailer mail.Sender
+	// Sealer seals TOTP secrets at rest (the master key).
+	Sealer interface {
+		Seal(plaintext, aad []byte) ([]byte, error)
+		Open(sealed, aad []byte) ([]byte, error)
+	}
+	// CodeKey keys the HMACs under which email and backup codes are stored.
+	CodeKey    []byte
+	TOTPIssuer string
+	Rand       io.Reader
+	// GeoIP fills the country of audit rows; nil leaves it empty.
+	GeoIP *audit.GeoIP
 }
 
 // Mount registers the login routes under the issuer path.
@@ -32,6 +54,15 @@ func (h *Handler) Mount(r gin.IRoutes) {
 	base := h.Provider.Prefix()
 	r.GET(base+"/login", h.showLogin)
 	r.POST(base+"/login/password", h.submitPassword)
+	r.GET(base+"/login/factor", h.showFactor)
+	r.POST(base+"/login/otp", h.submitOTP)
+	r.POST(base+"/login/email/send", h.sendEmail)
+	r.POST(base+"/login/email", h.submitEmail)
+	r.POST(base+"/login/backup", h.submitBackup)
+	r.GET(base+"/login/totp/setup", h.showSetup)
+	r.POST(base+"/login/totp/send", h.sendSetupEmail)
+	r.POST(base+"/login/totp/verify-email", h.verifySetupEmail)
+	r.POST(base+"/login/totp/confirm", h.confirmSetup)
 	r.GET(base+"/logged-out", h.loggedOut)
 	r.StaticFS(base+"/static", web.Static())
 	h.Provider.CallbackAllowed = h.callbackAllowed
@@ -62,6 +93,7 @@ var (
 	errNoRequest  = errors.New("unknown or expired login request")
 	errCSRF       = errors.New("csrf token missing or wrong")
 	errBusy       = errors.New("too many logins in progress")
+	errRateLimit  = errors.New("too many attempts from this address")
 )
 
 // fail writes the error page for err. Anything unexpected is logged and
@@ -80,6 +112,10 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	case errors.Is(err, errCSRF):
 		status = http.StatusForbidden
 		p.Title, p.Message = "Form expired", "This form has expired or was not sent by this site. Go back, reload the page and try again."
+	case errors.Is(err, errRateLimit):
+		status = http.StatusTooManyRequests
+		c.Header("Retry-After", "60")
+		p.Title, p.Message = "Too many attempts", "Too many sign-in attempts came from your network. Please wait a few minutes and try again."
 	case errors.Is(err, errBusy):
 		status = http.StatusServiceUnavailable
 		c.Header("Retry-After", "2")
@@ -135,15 +171,22 @@ func (h *Handler) loggedOut(c *gin.Context) {
 	h.render(c, http.StatusOK, "logged_out", p)
 }
 
+// enrich fills in when and from where an audit event happened. The IP is
+// the client's as Gin sees it: X-Forwarded-For counts only from trusted
+// proxies.
+func (h *Handler) enrich(c *gin.Context, e *storage.AuditEvent) {
+	audit.Enrich(e, h.Now(), h.GeoIP, audit.Request{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()})
+}
+
 // audit appends an audit row; a failure to write it is logged, and the
 // caller decides whether the step may go on.
 func (h *Handler) audit(c *gin.Context, e storage.AuditEvent) error {
-	e.At = h.Now().UTC()
-	e.IP = c.ClientIP()
-	e.UserAgent = c.Request.UserAgent()
+	h.enrich(c, &e)
 	if err := h.Store.AppendAudit(c.Request.Context(), &e); err != nil {
 		h.Log.ErrorContext(c.Request.Context(), "append audit event", "type", e.Type, "err", err)
 		return err
 	}
 	return nil
 }
+
+func newID() string { return op.NewID() }

@@ -104,6 +104,19 @@ func (h *Handler) submitPassword(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	if h.PasswordIPLimit > 0 {
+		n, err := h.Store.HitRateLimit(ctx, "password-ip:"+c.ClientIP(), h.Now(), h.PasswordIPWindow)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		if n > h.PasswordIPLimit {
+			h.audit(c, storage.AuditEvent{Type: mfa.EventPassword, Identifier: strings.ToLower(email), ClientID: cl.ID,
+				Result: storage.ResultFailure, Reason: mfa.ReasonRateLimited})
+			h.fail(c, errRateLimit)
+			return
+		}
+	}
 	ev := storage.AuditEvent{Type: mfa.EventPassword, Identifier: strings.ToLower(email), ClientID: cl.ID, Result: storage.ResultFailure}
 	retry := func(reason string) {
 		ev.Reason = reason

@@ -25,12 +25,15 @@ type clientJSON struct {
 	RedirectURIs           []string  `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
 	TokenFormat            string    `json:"token_format"`
+	FactorOTP              bool      `json:"factor_otp"`
+	FactorEmail            bool      `json:"factor_email"`
 	CreatedAt              time.Time `json:"created_at"`
 }
 
 func toClientJSON(c *storage.Client, secret string) clientJSON {
 	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public, RedirectURIs: c.RedirectURIs,
-		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, TokenFormat: c.TokenFormat, CreatedAt: c.CreatedAt}
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, TokenFormat: c.TokenFormat, FactorOTP: c.FactorOTP,
+		FactorEmail: c.FactorEmail, CreatedAt: c.CreatedAt}
 }
 
 // checkRedirectURI enforces what may be registered: an absolute https URL,
@@ -66,7 +69,12 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 	var name, format string
 	var redirects, postLogout []string
 	var public, asJSON bool
+	var otpFlag, emailFlag onOff
 	cfg, rest, log, err := load(e, "client "+action, args, func(fs *flag.FlagSet) {
+		if action == "set-factors" {
+			fs.Var(&otpFlag, "otp", "authenticator app codes: on or off")
+			fs.Var(&emailFlag, "email", "email codes: on or off")
+		}
 		if action == "create" {
 			fs.StringVar(&name, "name", "", "application name shown on the login page")
 			fs.Var(listFlag{&redirects}, "redirect-uri", "allowed redirect URI (repeatable)")
@@ -97,12 +105,19 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 			return usagef("--token-format must be jwt or opaque")
 		}
 	case "list":
+	case "set-factors":
+		if len(pos) != 1 {
+			return usagef("usage: stepgate client set-factors CLIENT_ID [--otp=on|off] [--email=on|off]")
+		}
+		if otpFlag.v == nil && emailFlag.v == nil {
+			return usagef("give --otp=on|off and/or --email=on|off")
+		}
 	case "delete":
 		if len(pos) != 1 {
 			return usagef("usage: stepgate client delete CLIENT_ID")
 		}
 	default:
-		return usagef("usage: stepgate client create|list|delete")
+		return usagef("usage: stepgate client create|list|set-factors|delete")
 	}
 	a, err := open(ctx, cfg, log, false)
 	if err != nil {
@@ -146,6 +161,28 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, c.TokenFormat, strings.Join(c.RedirectURIs, " "))
 		}
 		return tw.Flush()
+	case "set-factors":
+		c, err := a.store.GetClient(ctx, pos[0])
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no client %q", pos[0])
+		} else if err != nil {
+			return err
+		}
+		if otpFlag.v != nil {
+			c.FactorOTP = *otpFlag.v
+		}
+		if emailFlag.v != nil {
+			c.FactorEmail = *emailFlag.v
+		}
+		c.UpdatedAt = time.Now().UTC()
+		if err := a.store.UpdateClient(ctx, c); err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(e.stdout, toClientJSON(c, ""))
+		}
+		fmt.Fprintf(e.stdout, "client %s: otp=%s email=%s\n", c.ID, onOffString(c.FactorOTP), onOffString(c.FactorEmail))
+		return nil
 	default: // delete
 		if err := a.store.DeleteClient(ctx, pos[0]); errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no client %q", pos[0])
@@ -174,4 +211,35 @@ func createClient(ctx context.Context, st storage.Store, name string, redirects,
 		return nil, "", err
 	}
 	return c, secret, nil
+}
+
+// onOff is an on|off flag that remembers whether it was given.
+type onOff struct{ v *bool }
+
+func (o *onOff) String() string {
+	if o == nil || o.v == nil {
+		return ""
+	}
+	return onOffString(*o.v)
+}
+
+func (o *onOff) Set(s string) error {
+	switch s {
+	case "on", "true":
+		v := true
+		o.v = &v
+	case "off", "false":
+		v := false
+		o.v = &v
+	default:
+		return fmt.Errorf("must be on or off")
+	}
+	return nil
+}
+
+func onOffString(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

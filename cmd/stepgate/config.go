@@ -44,6 +44,19 @@ type Config struct {
 	SessionIdle         time.Duration `yaml:"session_idle_timeout"`
 	SessionAbsolute     time.Duration `yaml:"session_absolute_timeout"`
 	TrustedProxies      []string      `yaml:"trusted_proxies"`
+
+	SMTPURL      string `yaml:"smtp_url"`
+	SMTPStartTLS string `yaml:"smtp_starttls"` // mandatory, opportunistic or none; default by host
+	MailFrom     string `yaml:"mail_from"`
+	GeoIPDB      string `yaml:"geoip_db"`
+	TOTPIssuer   string `yaml:"totp_issuer"`
+
+	MFALockoutThreshold      int           `yaml:"mfa_lockout_threshold"`
+	MFALockoutDuration       time.Duration `yaml:"mfa_lockout_duration"`
+	PasswordLockoutThreshold int           `yaml:"password_lockout_threshold"`
+	PasswordLockoutDuration  time.Duration `yaml:"password_lockout_duration"`
+	PasswordIPLimit          int           `yaml:"password_ip_limit"`
+	PasswordIPWindow         time.Duration `yaml:"password_ip_window"`
 }
 
 func defaultConfig() Config {
@@ -58,6 +71,15 @@ func defaultConfig() Config {
 		RefreshLifetime:     30 * 24 * time.Hour,
 		SessionIdle:         30 * time.Minute,
 		SessionAbsolute:     12 * time.Hour,
+
+		MailFrom:                 "StepGate <no-reply@stepgate.localhost>",
+		TOTPIssuer:               "StepGate",
+		MFALockoutThreshold:      6,
+		MFALockoutDuration:       time.Hour,
+		PasswordLockoutThreshold: 10,
+		PasswordLockoutDuration:  15 * time.Minute,
+		PasswordIPLimit:          50,
+		PasswordIPWindow:         10 * time.Minute,
 	}
 }
 
@@ -121,6 +143,17 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", c.SessionIdle, "SSO session idle timeout")
 	fs.DurationVar(&c.SessionAbsolute, "session-absolute-timeout", c.SessionAbsolute, "SSO session absolute timeout")
 	fs.Var(listFlag{&c.TrustedProxies}, "trusted-proxies", "comma-separated IPs or CIDRs whose X-Forwarded-For is honoured")
+	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server for codes: smtp://user:pass@host:port or smtps://… (in --dev without it, mail goes to the log and <data-dir>/outbox)")
+	fs.StringVar(&c.SMTPStartTLS, "smtp-starttls", c.SMTPStartTLS, "STARTTLS policy: mandatory, opportunistic or none (default: mandatory, opportunistic on localhost)")
+	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "From address of StepGate's email")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", c.GeoIPDB, "MaxMind-format country database (.mmdb) for audit rows")
+	fs.StringVar(&c.TOTPIssuer, "totp-issuer", c.TOTPIssuer, "issuer name shown in authenticator apps")
+	fs.IntVar(&c.MFALockoutThreshold, "mfa-lockout-threshold", c.MFALockoutThreshold, "consecutive wrong second-factor codes that lock the account")
+	fs.DurationVar(&c.MFALockoutDuration, "mfa-lockout-duration", c.MFALockoutDuration, "how long a second-factor lock lasts")
+	fs.IntVar(&c.PasswordLockoutThreshold, "password-lockout-threshold", c.PasswordLockoutThreshold, "consecutive wrong passwords that lock the account")
+	fs.DurationVar(&c.PasswordLockoutDuration, "password-lockout-duration", c.PasswordLockoutDuration, "how long a password lock lasts")
+	fs.IntVar(&c.PasswordIPLimit, "password-ip-limit", c.PasswordIPLimit, "password attempts allowed per client IP per window (0: no limit)")
+	fs.DurationVar(&c.PasswordIPWindow, "password-ip-window", c.PasswordIPWindow, "window of --password-ip-limit")
 }
 
 // envName maps a flag name to its environment variable: --data-dir is
@@ -292,6 +325,15 @@ func (c *Config) finish(needIssuer bool) error {
 	}
 	if c.KeyRotationDelay < 0 {
 		return errors.New("--key-rotation-delay must not be negative")
+	}
+	if c.MFALockoutThreshold < 1 || c.MFALockoutDuration <= 0 || c.PasswordLockoutThreshold < 1 || c.PasswordLockoutDuration <= 0 {
+		return errors.New("lockout thresholds and durations must be positive")
+	}
+	if c.PasswordIPLimit < 0 || c.PasswordIPWindow <= 0 {
+		return errors.New("--password-ip-limit must not be negative and --password-ip-window must be positive")
+	}
+	if strings.TrimSpace(c.TOTPIssuer) == "" {
+		return errors.New("--totp-issuer must not be empty")
 	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {

@@ -56,6 +56,15 @@ func TestConfigDefaults(t *testing.T) {
 			RefreshLifetime:     30 * 24 * time.Hour,
 			SessionIdle:         30 * time.Minute,
 			SessionAbsolute:     12 * time.Hour,
+
+			MailFrom:                 "StepGate <no-reply@stepgate.localhost>",
+			TOTPIssuer:               "StepGate",
+			MFALockoutThreshold:      6,
+			MFALockoutDuration:       time.Hour,
+			PasswordLockoutThreshold: 10,
+			PasswordLockoutDuration:  15 * time.Minute,
+			PasswordIPLimit:          50,
+			PasswordIPWindow:         10 * time.Minute,
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("config =\n%+v\nwant\n%+v", *got, *want)

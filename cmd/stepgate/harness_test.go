@@ -289,3 +289,13 @@ func (b *browser) submit(p page, values map[string]string) page {
 func unescapeHTML(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&lt;", "<", "&gt;", ">", "&#39;", "'").Replace(s)
 }
+
+func newFormRequest(t *testing.T, target string, form url.Values) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("POST", target, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}

@@ -20,8 +20,10 @@ Usage:
   stepgate serve [flags]                 run the server
   stepgate migrate up|status [flags]     apply or list schema migrations
   stepgate keys list|rotate [flags]      manage token-signing keys
-  stepgate user create|list|set-password|disable [flags]
-  stepgate client create|list|delete [flags]
+  stepgate user create|list|set-password|disable|unlock [flags]
+  stepgate user backup-codes regenerate EMAIL_OR_ID
+  stepgate client create|list|set-factors|delete [flags]
+  stepgate audit list [--user U] [--type T] [--result R] [--since D] [--json|--csv]
   stepgate version
 
 Every command takes the configuration flags (see 'stepgate serve -h');
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdUser(ctx, e, rest)
 	case "client":
 		err = cmdClient(ctx, e, rest)
+	case "audit":
+		err = cmdAudit(ctx, e, rest)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "stepgate", version)
 		return 0

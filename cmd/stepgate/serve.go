@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,11 +14,13 @@ import (
 	"github.com/gin-gonic/gin"
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/stepgate/stepgate/audit"
 	"github.com/stepgate/stepgate/keys"
 	"github.com/stepgate/stepgate/login"
-	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/mail"
 	"github.com/stepgate/stepgate/migrations"
 	"github.com/stepgate/stepgate/op"
+	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/web"
 )
 
@@ -116,6 +119,10 @@ func (a *app) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	mailer, err := a.mailer()
+	if err != nil {
+		return nil, err
+	}
 	lh := &login.Handler{
 		Store: a.store, Provider: provider, Pages: pages, Log: a.log, Now: time.Now,
 		Hasher: login.NewHasher(login.DefaultParams, 4, 2*time.Second),
@@ -123,7 +130,20 @@ func (a *app) handler() (http.Handler, error) {
 			Store: a.store, Cookies: login.Cookies{Secure: !cfg.insecureIssuer()},
 			Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Now: time.Now,
 		},
-		PasswordLockout: mfa.DefaultPasswordLockout.Storage(),
+		PasswordLockout:  storage.Lockout{Threshold: cfg.PasswordLockoutThreshold, Duration: cfg.PasswordLockoutDuration},
+		MFALockout:       storage.Lockout{Threshold: cfg.MFALockoutThreshold, Duration: cfg.MFALockoutDuration},
+		PasswordIPLimit:  cfg.PasswordIPLimit,
+		PasswordIPWindow: cfg.PasswordIPWindow,
+		Mailer:           mailer,
+		Sealer:           a.master,
+		CodeKey:          a.master.Derive(codeKeyPurpose),
+		TOTPIssuer:       cfg.TOTPIssuer,
+		Rand:             rand.Reader,
+	}
+	if cfg.GeoIPDB != "" {
+		if lh.GeoIP, err = audit.OpenGeoIP(cfg.GeoIPDB); err != nil {
+			return nil, fmt.Errorf("--geoip-db: %w", err)
+		}
 	}
 	prefix := provider.Prefix()
 	engine.GET(prefix+"/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
@@ -131,6 +151,33 @@ func (a *app) handler() (http.Handler, error) {
 	lh.Mount(engine)
 	provider.Mount(engine)
 	return engine, nil
+}
+
+// codeKeyPurpose derives the HMAC key for email and backup codes; the CLI's
+// backup-code regeneration must use the same.
+const codeKeyPurpose = "code-hmac"
+
+// mailer sends over SMTP when --smtp-url is set; in --dev without it, to the
+// log and <data-dir>/outbox. Outside dev an SMTP server is required.
+func (a *app) mailer() (mail.Sender, error) {
+	cfg := a.cfg
+	if cfg.SMTPURL == "" {
+		if !cfg.Dev {
+			return nil, errors.New("--smtp-url is required outside --dev: StepGate emails one-time codes")
+		}
+		return mail.NewOutbox(cfg.DataDir, cfg.MailFrom, a.log), nil
+	}
+	sc, err := mail.ParseSMTPURL(cfg.SMTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-url: %v", err)
+	}
+	if cfg.SMTPStartTLS != "" {
+		sc.StartTLS = mail.StartTLS(cfg.SMTPStartTLS)
+	}
+	if sc.From == "" {
+		sc.From = cfg.MailFrom
+	}
+	return mail.NewSMTP(sc)
 }
 
 // ready answers 200 only when the database answers and the schema is the

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/login"
+	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -90,10 +92,16 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	pos = append(pos, rest...)
+	if action == "backup-codes" {
+		if len(pos) == 0 || pos[0] != "regenerate" {
+			return usagef("usage: stepgate user backup-codes regenerate EMAIL_OR_ID")
+		}
+		action, pos = "backup-codes regenerate", pos[1:]
+	}
 	switch action {
-	case "create", "list", "set-password", "disable":
+	case "create", "list", "set-password", "disable", "unlock", "backup-codes regenerate":
 	default:
-		return usagef("usage: stepgate user create|list|set-password|disable")
+		return usagef("usage: stepgate user create|list|set-password|disable|unlock|backup-codes regenerate")
 	}
 	a, err := open(ctx, cfg, log, false)
 	if err != nil {
@@ -169,6 +177,10 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	switch action {
+	case "unlock":
+		return unlockUser(ctx, a, e, u)
+	case "backup-codes regenerate":
+		return regenerateBackupCodes(ctx, a, e, u, asJSON)
 	case "set-password":
 		if !passwordStdin {
 			return usagef("give the password on standard input with --password-stdin")
@@ -213,4 +225,57 @@ func findUser(ctx context.Context, st storage.Store, ref string) (*storage.User,
 		return nil, fmt.Errorf("no user %q", ref)
 	}
 	return u, err
+}
+
+// unlockUser ends password and second-factor locks early, audited in the
+// same transaction.
+func unlockUser(ctx context.Context, a *app, e env, u *storage.User) error {
+	err := a.store.InTx(ctx, func(tx storage.Store) error {
+		if err := tx.ResetMFAFailures(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := tx.ResetPasswordFailures(ctx, u.ID); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &storage.AuditEvent{At: time.Now().UTC(), Type: mfa.EventAccountUnlocked,
+			UserID: u.ID, Identifier: u.Email, Result: storage.ResultSuccess, Detail: "cli"})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "user %s unlocked\n", u.Email)
+	return nil
+}
+
+// regenerateBackupCodes replaces the user's backup codes with a new set and
+// prints it once; the old codes stop working in the same transaction.
+func regenerateBackupCodes(ctx context.Context, a *app, e env, u *storage.User, asJSON bool) error {
+	codes, err := mfa.NewBackupCodes(rand.Reader, mfa.BackupCodeCount)
+	if err != nil {
+		return err
+	}
+	key := a.master.Derive(codeKeyPurpose)
+	hashes := make([]string, len(codes))
+	for i, c := range codes {
+		hashes[i], _ = mfa.HashBackupCode(key, c)
+	}
+	now := time.Now().UTC()
+	err = a.store.InTx(ctx, func(tx storage.Store) error {
+		if err := tx.ReplaceBackupCodes(ctx, u.ID, hashes, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: mfa.EventBackupCodesRegenerated,
+			UserID: u.ID, Identifier: u.Email, Result: storage.ResultSuccess, Detail: "cli"})
+	})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(e.stdout, map[string]any{"user_id": u.ID, "backup_codes": codes})
+	}
+	fmt.Fprintf(e.stdout, "New backup codes for %s (the old ones no longer work; shown only now):\n", u.Email)
+	for _, c := range codes {
+		fmt.Fprintln(e.stdout, "  "+c)
+	}
+	return nil
 }

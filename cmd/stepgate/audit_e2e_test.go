@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// countryDB writes a MaxMind-format country database placing 81.2.69.0/24
+// in GB.
+func countryDB(t *testing.T) string {
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-Country", RecordSize: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, network, _ := net.ParseCIDR("81.2.69.0/24")
+	if err := tree.Insert(network, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String("GB")}}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "country.mmdb")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+func TestAuditRowsCarryWhereFromAndNoSecrets(t *testing.T) {
+	for name, database := range engines(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			geo := countryDB(t)
+			srv := startServer(t, database(t, dir), dir, "--geoip-db", geo, "--trusted-proxies", "127.0.0.1")
+			srv.createUser(testEmail, testPassword)
+			c := srv.createClient("--name", "App", "--redirect-uri", redirectURI)
+			r := newRP(t, srv, c)
+
+			b := newBrowser(t, redirectURI)
+			f := r.start()
+			p := b.get(f.authURL)
+			m := formAction.FindStringSubmatch(p.body)
+			form := map[string]string{"email": testEmail, "password": "wrong password"}
+			for _, h := range hiddenField.FindAllStringSubmatch(p.body, -1) {
+				form[h[1]] = unescapeHTML(h[2])
+			}
+			values := make(map[string][]string)
+			for k, v := range form {
+				values[k] = []string{v}
+			}
+			req := newFormRequest(t, srv.issuer+unescapeHTML(m[1]), values)
+			req.Header.Set("X-Forwarded-For", "81.2.69.160")
+			req.Header.Set("User-Agent", "TestAgent/1.0")
+			b.do(req)
+
+			evs := srv.auditOf(storage.AuditFilter{Type: mfa.EventPassword})
+			if len(evs) != 1 {
+				t.Fatalf("%d password events", len(evs))
+			}
+			e := evs[0]
+			if e.IP != "81.2.69.160" || e.Country != "GB" || e.Result != storage.ResultFailure ||
+				e.Reason != mfa.ReasonWrongPassword || e.Identifier != testEmail || e.UserID == "" ||
+				e.ClientID != c.ClientID || e.UserAgent != "TestAgent/1.0" || e.At.IsZero() {
+				t.Errorf("audit row = %+v", e)
+			}
+
+			// The CLI lists it; nothing secret is in any row.
+			out := srv.cli("", "audit", "list", "--user", testEmail, "--json")
+			var rows []map[string]any
+			if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil || len(rows) != 1 {
+				t.Fatalf("audit list --json: %v %s", err, out)
+			}
+			if rows[0]["country"] != "GB" || rows[0]["reason"] != "wrong_password" {
+				t.Errorf("audit list row = %v", rows[0])
+			}
+			out = srv.cli("", "audit", "list", "--result", "failure", "--since", "1h", "--csv")
+			recs, err := csv.NewReader(strings.NewReader(out[strings.Index(out, "time,"):])).ReadAll()
+			if err != nil || len(recs) != 2 {
+				t.Fatalf("audit list --csv: %v %q", err, out)
+			}
+			if strings.Contains(out, "wrong password") || strings.Contains(out, testPassword) {
+				t.Error("a password reached the audit trail")
+			}
+		})
+	}
+}
+
+func TestForwardedForIsIgnoredFromUntrustedPeers(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, "sqlite://"+dir+"/db.sqlite", dir, "--geoip-db", countryDB(t))
+	c := srv.createClient("--name", "App", "--redirect-uri", redirectURI)
+	r := newRP(t, srv, c)
+	b := newBrowser(t, redirectURI)
+	f := r.start()
+	p := b.get(f.authURL)
+	values := map[string][]string{"email": {"x@example.com"}, "password": {"nope"}}
+	for _, h := range hiddenField.FindAllStringSubmatch(p.body, -1) {
+		values[h[1]] = []string{unescapeHTML(h[2])}
+	}
+	req := newFormRequest(t, srv.issuer+"/login/password", values)
+	req.Header.Set("X-Forwarded-For", "81.2.69.160")
+	b.do(req)
+	evs := srv.auditOf(storage.AuditFilter{Type: mfa.EventPassword})
+	if len(evs) != 1 || evs[0].IP != "127.0.0.1" || evs[0].Country != "" || evs[0].Reason != mfa.ReasonUnknownUser {
+		t.Fatalf("audit rows = %+v", evs)
+	}
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base32"
+	"encoding/base64"
+	"image"
+	_ "image/png"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+	"golang.org/x/oauth2"
+
+	"github.com/stepgate/stepgate/mail/mailtest"
+	"github.com/stepgate/stepgate/mfa"
+)
+
+// mfaSetup starts a server that mails through a real (in-process) SMTP
+// server, with one user and one client.
+func mfaSetup(t *testing.T, database func(*testing.T, string) string, extra ...string) (*testServer, *rp, *mailtest.Server) {
+	smtp := mailtest.NewServer(t)
+	dir := t.TempDir()
+	srv := startServer(t, database(t, dir), dir, append([]string{"--smtp-url", smtp.URL()}, extra...)...)
+	srv.createUser(testEmail, testPassword, "--name", "Alice")
+	c := srv.createClient("--name", "Test App", "--redirect-uri", redirectURI, "--post-logout-redirect-uri", logoutURI)
+	return srv, newRP(t, srv, c), smtp
+}
+
+var base32NoPad = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)
+
+// emailedCode waits for the next message to the user and returns its code.
+func emailedCode(t *testing.T, smtp *mailtest.Server, seen *int) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		msgs := smtp.Messages()
+		if len(msgs) > *seen {
+			m := msgs[len(msgs)-1]
+			*seen = len(msgs)
+			code := sixDigits.FindStringSubmatch(m.Text)
+			if code == nil {
+				t.Fatalf("no code in email %q", m.Text)
+			}
+			return code[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("no email arrived")
+	return ""
+}
+
+// passwordStep opens the authorization URL and submits the password; the
+// browser then stands on whatever page comes next.
+func passwordStep(t *testing.T, b *browser, f flow) page {
+	t.Helper()
+	p := b.get(f.authURL)
+	return b.submit(p, map[string]string{"email": testEmail, "password": testPassword})
+}
+
+var manualKey = regexp.MustCompile(`<code class="key" id="manual-key">([A-Z2-7 ]+)</code>`)
+var qrImage = regexp.MustCompile(`<img src="data:image/png;base64,([^"]+)"`)
+
+// bindTOTP walks the binding pages from the setup page: emailed code, QR
+// and manual key, confirmation. It returns the secret read from the manual
+// key (checked against the QR code) and the page after confirming.
+func bindTOTP(t *testing.T, b *browser, smtp *mailtest.Server, seen *int, p page) ([]byte, page) {
+	t.Helper()
+	if !strings.Contains(p.body, "Set up an authenticator app") {
+		t.Fatalf("expected the setup page, got %d %s:\n%s", p.status, p.url, p.body)
+	}
+	p = b.submit(p, nil) // "Send code"
+	p = b.submit(p, map[string]string{"code": emailedCode(t, smtp, seen)})
+	m := manualKey.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no manual key on the scan page:\n%s", p.body)
+	}
+	key := strings.ReplaceAll(m[1], " ", "")
+	secret, err := base64Decode32(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The QR code encodes the same otpauth URI.
+	q := qrImage.FindStringSubmatch(p.body)
+	if q == nil {
+		t.Fatal("no QR code image")
+	}
+	png, _ := base64.StdEncoding.DecodeString(unescapeHTML(q[1]))
+	img, _, err := image.Decode(bytes.NewReader(png))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("QR code does not decode: %v", err)
+	}
+	uri, _ := url.Parse(res.GetText())
+	if uri.Scheme != "otpauth" || uri.Host != "totp" || uri.Query().Get("secret") != key ||
+		!strings.Contains(uri.Path, testEmail) || uri.Query().Get("issuer") != "StepGate" {
+		t.Fatalf("QR URI %q does not match the manual key %s", res.GetText(), key)
+	}
+	waitAwayFromStepEdge()
+	p = b.submit(p, map[string]string{"code": mfa.TOTPCode(secret, time.Now())})
+	return secret, p
+}
+
+func base64Decode32(s string) ([]byte, error) {
+	return decodeBase32(s)
+}
+
+// waitAwayFromStepEdge avoids computing a code in the last second of a
+// 30-second step, so that the server checks it in the same step.
+func waitAwayFromStepEdge() {
+	if r := 30 - time.Now().Unix()%30; r <= 2 {
+		time.Sleep(time.Duration(r)*time.Second + 100*time.Millisecond)
+	}
+}
+
+var backupCodeRe = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)
+var continueLink = regexp.MustCompile(`<a class="button" href="([^"]+)">I have saved them`)
+
+func TestSecondFactors(t *testing.T) {
+	for name, database := range engines(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv, r, smtp := mfaSetup(t, database)
+			seen := 0
+
+			t.Run("email code completes the login with pwd, email, mfa", func(t *testing.T) {
+				srv.cli("", "client", "set-factors", r.conf.ClientID, "--email=on", "--otp=off")
+				b := newBrowser(t, redirectURI)
+				f := r.start()
+				p := passwordStep(t, b, f)
+				if !strings.Contains(p.body, "We will email a 6-digit code") {
+					t.Fatalf("expected the email tab, got %d:\n%s", p.status, p.body)
+				}
+				p = b.submit(p, nil)
+				code := emailedCode(t, smtp, &seen)
+				wrong := "000000"
+				if code == wrong {
+					wrong = "111111"
+				}
+				bad := b.submit(p, map[string]string{"code": wrong})
+				if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "The code is not valid.") {
+					t.Fatalf("wrong code answered %d", bad.status)
+				}
+				q := r.callback(f, b.submit(bad, map[string]string{"code": code}))
+				tk := r.mustExchange(f, q.Get("code"))
+				if got := amrOf(tk.claims["amr"]); !slices.Equal(got, []string{"pwd", "email", "mfa"}) || tk.claims["acr"] != "2fa" {
+					t.Fatalf("amr=%v acr=%v", got, tk.claims["acr"])
+				}
+				nt, err := r.conf.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tk.oauth.RefreshToken}).Token()
+				if err != nil {
+					t.Fatal(err)
+				}
+				rtk, _ := r.verify(nt, "")
+				if !slices.Equal(amrOf(rtk.claims["amr"]), []string{"pwd", "email", "mfa"}) || rtk.claims["acr"] != "2fa" {
+					t.Errorf("after refresh amr=%v acr=%v", rtk.claims["amr"], rtk.claims["acr"])
+				}
+				if in := r.introspect(nt.AccessToken); in["acr"] != "2fa" {
+					t.Errorf("introspection acr = %v", in["acr"])
+				}
+				// The code was single use and the session now holds email:
+				// a new login in the same browser needs nothing more.
+				f = r.start()
+				if q := r.callback(f, b.get(f.authURL)); q.Get("code") == "" {
+					t.Errorf("SSO with email done: %v", q)
+				}
+			})
+
+			var secret []byte
+			var boundAt time.Time
+			var backupCodes []string
+			t.Run("binding an authenticator: email code, QR and manual key, confirmation, backup codes", func(t *testing.T) {
+				srv.cli("", "client", "set-factors", r.conf.ClientID, "--otp=on", "--email=off")
+				b := newBrowser(t, redirectURI)
+				f := r.start()
+				p := passwordStep(t, b, f)
+				secret, p = bindTOTP(t, b, smtp, &seen, p)
+				boundAt = time.Now()
+				for _, m := range backupCodeRe.FindAllStringSubmatch(p.body, -1) {
+					backupCodes = append(backupCodes, m[1])
+				}
+				if len(backupCodes) != 10 {
+					t.Fatalf("%d backup codes shown:\n%s", len(backupCodes), p.body)
+				}
+				link := continueLink.FindStringSubmatch(p.body)
+				if link == nil {
+					t.Fatal("no continue link")
+				}
+				next, _ := p.url.Parse(unescapeHTML(link[1]))
+				q := r.callback(f, b.get(next.String()))
+				tk := r.mustExchange(f, q.Get("code"))
+				if got := amrOf(tk.claims["amr"]); !slices.Equal(got, []string{"pwd", "otp", "mfa"}) || tk.claims["acr"] != "2fa" {
+					t.Fatalf("amr=%v acr=%v", got, tk.claims["acr"])
+				}
+			})
+
+			t.Run("TOTP login; a replayed code is refused; T-1 accepted, T-2 and T+2 refused", func(t *testing.T) {
+				if secret == nil {
+					t.Skip("binding failed")
+				}
+				login := func(code string) page {
+					b := newBrowser(t, redirectURI)
+					f := r.start()
+					p := passwordStep(t, b, f)
+					if !strings.Contains(p.body, "Code from your authenticator app") {
+						t.Fatalf("expected the OTP form, got %d:\n%s", p.status, p.body)
+					}
+					return b.submit(p, map[string]string{"code": code})
+				}
+				ok := func(p page) bool { return p.status == http.StatusSeeOther || p.status == http.StatusFound }
+				// The binding used its step; T-1 can only be accepted once
+				// it is later than that, so wait for the step after next.
+				for mfa.TOTPStep(time.Now()) < mfa.TOTPStep(boundAt)+2 {
+					time.Sleep(250 * time.Millisecond)
+				}
+				waitAwayFromStepEdge()
+				now := time.Now()
+				if p := login(mfa.TOTPCode(secret, now.Add(-60*time.Second))); ok(p) {
+					t.Error("T-2 accepted")
+				}
+				if p := login(mfa.TOTPCode(secret, now.Add(60*time.Second))); ok(p) {
+					t.Error("T+2 accepted")
+				}
+				if p := login(mfa.TOTPCode(secret, now.Add(-30*time.Second))); !ok(p) {
+					t.Errorf("T-1 refused: %d", p.status)
+				}
+				code := mfa.TOTPCode(secret, now)
+				if p := login(code); !ok(p) {
+					t.Fatalf("current code refused: %d", p.status)
+				}
+				if p := login(code); ok(p) || !strings.Contains(p.body, "The code is not valid.") {
+					t.Errorf("replayed code: %d", p.status)
+				}
+				srv.cli("", "user", "unlock", testEmail)
+			})
+
+			t.Run("a backup code completes the login once", func(t *testing.T) {
+				if backupCodes == nil {
+					t.Skip("binding failed")
+				}
+				b := newBrowser(t, redirectURI)
+				f := r.start()
+				p := passwordStep(t, b, f)
+				p = b.get(p.url.String() + "&tab=backup_code")
+				if !strings.Contains(p.body, "Backup code") {
+					t.Fatalf("no backup code form:\n%s", p.body)
+				}
+				q := r.callback(f, b.submit(p, map[string]string{"code": strings.ToLower(backupCodes[0])}))
+				tk := r.mustExchange(f, q.Get("code"))
+				if got := amrOf(tk.claims["amr"]); !slices.Equal(got, []string{"pwd", "backup_code", "mfa"}) {
+					t.Errorf("amr = %v", got)
+				}
+				b = newBrowser(t, redirectURI)
+				f = r.start()
+				p = passwordStep(t, b, f)
+				p = b.get(p.url.String() + "&tab=backup_code")
+				if again := b.submit(p, map[string]string{"code": backupCodes[0]}); again.status != http.StatusUnauthorized {
+					t.Errorf("used backup code answered %d", again.status)
+				}
+			})
+		})
+	}
+}
+
+func decodeBase32(s string) ([]byte, error) {
+	return base32NoPad.DecodeString(s)
+}

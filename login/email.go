@@ -1,0 +1,138 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/stepgate/stepgate/mail"
+	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// Email code purposes: a code is bound to its purpose, its user and the
+// login it was sent for.
+const (
+	purposeLogin    = "login"
+	purposeBindTOTP = "bind-totp"
+)
+
+// Email code rules.
+const (
+	emailCodeLifetime = 10 * time.Minute
+	resendAfter       = time.Minute
+	maxCodesPerHour   = 5
+)
+
+// sendCode emails a new code for purpose to the user, unless the resend
+// rules forbid it; it returns the user-facing refusal, or "".
+func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, error) {
+	ctx := c.Request.Context()
+	u := f.cur.user
+	now := h.Now()
+	last, err := h.Store.LatestEmailCode(ctx, u.ID, purpose, f.req.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return "", err
+	}
+	refuse := func(msg string) (string, error) {
+		ev := storage.AuditEvent{Type: mfa.EventEmail, UserID: u.ID, Identifier: u.Email, ClientID: f.client.ID,
+			Result: storage.ResultFailure, Reason: mfa.ReasonRateLimited, Detail: "send " + purpose}
+		h.enrich(c, &ev)
+		return msg, h.Store.AppendAudit(ctx, &ev)
+	}
+	if last != nil && now.Sub(last.CreatedAt) < resendAfter {
+		return refuse(msgWait)
+	}
+	n, err := h.Store.CountEmailCodesSince(ctx, u.ID, now.Add(-time.Hour))
+	if err != nil {
+		return "", err
+	}
+	if n >= maxCodesPerHour {
+		return refuse(msgTooMany)
+	}
+	code, err := mfa.NewEmailCode(h.Rand)
+	if err != nil {
+		return "", err
+	}
+	rec := &storage.EmailCode{ID: newID(), UserID: u.ID, Purpose: purpose, BoundTo: f.req.ID,
+		CodeHash: mfa.HashCode(h.CodeKey, code), CreatedAt: now, ExpiresAt: now.Add(emailCodeLifetime)}
+	if err := h.Store.CreateEmailCode(ctx, rec); err != nil {
+		return "", err
+	}
+	msg := mail.CodeMessage(u.Email, purpose, code, emailCodeLifetime, f.client.Name)
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := h.Mailer.Send(sctx, msg); err != nil {
+		h.Log.ErrorContext(ctx, "send code email", "user_id", u.ID, "purpose", purpose, "err", err)
+		return msgSendFail, nil
+	}
+	return "", nil
+}
+
+// checkEmailCode checks input against the newest code sent for this login
+// and purpose, and consumes it.
+func (h *Handler) checkEmailCode(ctx context.Context, tx storage.Store, f *flow, purpose, input string) (string, error) {
+	rec, err := tx.LatestEmailCode(ctx, f.cur.user.ID, purpose, f.req.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return mfa.ReasonNoCode, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	code, ok := mfa.ParseCode(input)
+	if !ok || !mfa.CodesEqual(mfa.HashCode(h.CodeKey, code), rec.CodeHash) {
+		return mfa.ReasonWrongCode, nil
+	}
+	if !rec.UsedAt.IsZero() {
+		return mfa.ReasonReplayedCode, nil
+	}
+	if !h.Now().Before(rec.ExpiresAt) {
+		return mfa.ReasonExpiredCode, nil
+	}
+	if err := tx.UseEmailCode(ctx, rec.ID, h.Now()); errors.Is(err, storage.ErrAlreadyUsed) {
+		return mfa.ReasonReplayedCode, nil
+	} else if err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+// sendEmail sends (or resends) the login code.
+func (h *Handler) sendEmail(c *gin.Context) {
+	f := h.postFlow(c, mfa.FactorEmail)
+	if f == nil {
+		return
+	}
+	refusal, err := h.sendCode(c, f, purposeLogin)
+	switch {
+	case err != nil:
+		h.fail(c, err)
+	case refusal != "":
+		h.renderFactor(c, f, mfa.FactorEmail, http.StatusTooManyRequests, refusal, "")
+	default:
+		h.renderFactor(c, f, mfa.FactorEmail, http.StatusOK, "", "We sent a 6-digit code to "+maskEmail(f.cur.user.Email)+".")
+	}
+}
+
+// submitEmail checks the login code.
+func (h *Handler) submitEmail(c *gin.Context) {
+	f := h.postFlow(c, mfa.FactorEmail)
+	if f == nil {
+		return
+	}
+	input := c.PostForm("code")
+	ok, reason, err := h.attempt(c, f, mfa.EventEmail, "", func(tx storage.Store) (string, error) {
+		return h.checkEmailCode(c.Request.Context(), tx, f, purposeLogin, input)
+	})
+	switch {
+	case err != nil:
+		h.fail(c, err)
+	case !ok:
+		h.failedAttempt(c, f, mfa.FactorEmail, reason)
+	default:
+		h.factorDone(c, f, mfa.MethodEmail)
+	}
+}

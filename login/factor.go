@@ -1,0 +1,327 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// Messages of the second step. One message for every wrong, expired or
+// replayed code; the audit row records which.
+const (
+	msgBadCode  = "The code is not valid."
+	msgLocked   = "Too many wrong codes. Second-factor sign-in is locked for this account for a while; try again later."
+	msgWait     = "A code was sent less than a minute ago. Check your inbox, or try again shortly."
+	msgTooMany  = "Too many codes were sent in the last hour. Try again later."
+	msgSendFail = "The email could not be sent. Please try again in a moment."
+)
+
+// flow is a login in its second step: the request, its client, the
+// browser's session (with a password) and the decision that asks for a
+// factor.
+type flow struct {
+	req      *storage.AuthRequest
+	client   *storage.Client
+	cur      *current
+	decision mfa.Decision
+}
+
+// loadFlow loads the second step for the request named in the query or the
+// form. When the request does not (or no longer) need a factor it renders
+// what it needs instead and returns nil.
+func (h *Handler) loadFlow(c *gin.Context, id string) *flow {
+	req, cl, err := h.loginRequest(c, id)
+	if err != nil {
+		h.fail(c, err)
+		return nil
+	}
+	if req.Done {
+		c.Redirect(http.StatusSeeOther, h.Provider.CallbackURL(c.Request.Context(), req.ID))
+		return nil
+	}
+	cur, err := h.Sessions.Current(c.Request.Context(), c.Request)
+	if err != nil {
+		h.fail(c, err)
+		return nil
+	}
+	d, err := h.decide(c.Request.Context(), req, cl, cur)
+	if err != nil {
+		h.fail(c, err)
+		return nil
+	}
+	if d.Next != mfa.NextFactor {
+		h.proceed(c, req, cl, cur)
+		return nil
+	}
+	return &flow{req: req, client: cl, cur: cur, decision: d}
+}
+
+func (f *flow) allows(factor string) bool {
+	if factor == mfa.MethodBackupCode {
+		return f.decision.BackupAllowed
+	}
+	return slices.Contains(f.decision.Factors, factor)
+}
+
+func (h *Handler) flowURL(path string, f *flow, extra ...string) string {
+	q := url.Values{"authRequestID": {f.req.ID}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	return h.Provider.Prefix() + path + "?" + q.Encode()
+}
+
+// factorPage is the second-step page: tabs for the enabled factors, the
+// chosen one's form, and the backup code link.
+type factorPage struct {
+	page
+	Tabs       []tab
+	Tab        string
+	HasTOTP    bool
+	CodeSent   bool
+	MaskedMail string
+	BackupURL  string
+	SetupURL   string
+	Info       string
+}
+
+type tab struct {
+	Name, Label, URL string
+	Active           bool
+}
+
+var tabLabels = map[string]string{mfa.FactorOTP: "Authenticator app", mfa.FactorEmail: "Email code"}
+
+func (h *Handler) showFactor(c *gin.Context) {
+	f := h.loadFlow(c, c.Query("authRequestID"))
+	if f == nil {
+		return
+	}
+	h.renderFactor(c, f, c.Query("tab"), http.StatusOK, "", "")
+}
+
+// renderFactor shows the tab name (or the preselected one) with an error or
+// an informational line.
+func (h *Handler) renderFactor(c *gin.Context, f *flow, name string, status int, errMsg, info string) {
+	if f.decision.MustBind && name != mfa.MethodBackupCode {
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f))
+		return
+	}
+	if !f.allows(name) {
+		name = f.decision.Factors[0]
+		if f.allows(f.cur.user.LastFactor) {
+			name = f.cur.user.LastFactor
+		}
+	}
+	ctx := c.Request.Context()
+	st, err := h.userState(ctx, f.cur.user)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p := factorPage{page: h.page(c), Tab: name, HasTOTP: st.HasTOTP, Info: info,
+		MaskedMail: maskEmail(f.cur.user.Email), SetupURL: h.flowURL("/login/totp/setup", f)}
+	p.AppName, p.AuthRequestID, p.CSRF, p.Error = f.client.Name, f.req.ID, h.csrfToken(c), errMsg
+	for _, n := range f.decision.Factors {
+		p.Tabs = append(p.Tabs, tab{Name: n, Label: tabLabels[n], URL: h.flowURL("/login/factor", f, "tab", n), Active: n == name})
+	}
+	if f.decision.BackupAllowed {
+		p.BackupURL = h.flowURL("/login/factor", f, "tab", mfa.MethodBackupCode)
+	}
+	if name == mfa.FactorEmail {
+		code, err := h.Store.LatestEmailCode(ctx, f.cur.user.ID, purposeLogin, f.req.ID)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			h.fail(c, err)
+			return
+		}
+		p.CodeSent = code != nil && code.UsedAt.IsZero() && h.Now().Before(code.ExpiresAt)
+	}
+	if err := h.Pages.Render(c.Writer, status, "factor", p); err != nil {
+		h.Log.ErrorContext(ctx, "render factor page", "err", err)
+	}
+}
+
+// maskEmail shows enough of the address to recognise it: a***@example.com.
+func maskEmail(e string) string {
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" {
+		return e
+	}
+	return local[:1] + "***@" + domain
+}
+
+// attempt runs one second-factor check under the lockout, in one
+// transaction with its audit rows: the attempt is counted before it is
+// evaluated (so parallel requests cannot evaluate more than the threshold),
+// and a success resets the count. check returns a failure reason, or "" on
+// success; an error aborts everything.
+func (h *Handler) attempt(c *gin.Context, f *flow, event, detail string, check func(tx storage.Store) (string, error)) (ok bool, reason string, err error) {
+	ctx := c.Request.Context()
+	u := f.cur.user
+	ev := storage.AuditEvent{Type: event, UserID: u.ID, Identifier: u.Email, ClientID: f.client.ID, Detail: detail}
+	h.enrich(c, &ev)
+	err = h.Store.InTx(ctx, func(tx storage.Store) error {
+		state, err := tx.ReserveMFAAttempt(ctx, u.ID, h.Now(), h.MFALockout)
+		switch {
+		case errors.Is(err, storage.ErrLocked):
+			reason = mfa.ReasonLocked
+		case err != nil:
+			return err
+		default:
+			if reason, err = check(tx); err != nil {
+				return err
+			}
+		}
+		ev.Result, ev.Reason = storage.ResultSuccess, reason
+		if reason != "" {
+			ev.Result = storage.ResultFailure
+		}
+		if err := tx.AppendAudit(ctx, &ev); err != nil {
+			return err
+		}
+		if reason == "" {
+			return tx.ResetMFAFailures(ctx, u.ID)
+		}
+		if reason != mfa.ReasonLocked && state.Locks() {
+			locked := storage.AuditEvent{Type: mfa.EventAccountLocked, UserID: u.ID, Identifier: u.Email,
+				ClientID: f.client.ID, Result: storage.ResultSuccess, Detail: "second factor",
+				At: ev.At, IP: ev.IP, Country: ev.Country, UserAgent: ev.UserAgent}
+			return tx.AppendAudit(ctx, &locked)
+		}
+		return nil
+	})
+	return err == nil && reason == "", reason, err
+}
+
+// failedAttempt renders the factor tab again with the generic message.
+func (h *Handler) failedAttempt(c *gin.Context, f *flow, tabName, reason string) {
+	msg := msgBadCode
+	status := http.StatusUnauthorized
+	if reason == mfa.ReasonLocked {
+		msg, status = msgLocked, http.StatusTooManyRequests
+	}
+	h.renderFactor(c, f, tabName, status, msg, "")
+}
+
+// factorDone records the completed factor on the session (with a new
+// session ID) and the user's preference, then proceeds.
+func (h *Handler) factorDone(c *gin.Context, f *flow, method string) {
+	ctx := c.Request.Context()
+	sess, err := h.Sessions.Authenticated(ctx, c.Writer, f.cur, f.cur.user, method)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if method != mfa.MethodBackupCode && f.cur.user.LastFactor != method {
+		f.cur.user.LastFactor = method
+		if err := h.Store.UpdateUser(ctx, f.cur.user); err != nil {
+			h.Log.WarnContext(ctx, "remember last factor", "err", err)
+		}
+	}
+	h.proceed(c, f.req, f.client, &current{session: sess, user: f.cur.user})
+}
+
+// postFlow is the common start of every second-step form: CSRF, then the
+// flow, then whether it allows factor.
+func (h *Handler) postFlow(c *gin.Context, factor string) *flow {
+	if err := h.checkCSRF(c); err != nil {
+		h.fail(c, err)
+		return nil
+	}
+	f := h.loadFlow(c, c.PostForm("authRequestID"))
+	if f == nil {
+		return nil
+	}
+	if !f.allows(factor) {
+		h.renderFactor(c, f, "", http.StatusBadRequest, "That method is not available for this application.", "")
+		return nil
+	}
+	return f
+}
+
+// submitOTP checks an authenticator code: valid for T-1..T+1, and each time
+// step accepted once per user (a conditional update in the database).
+func (h *Handler) submitOTP(c *gin.Context) {
+	f := h.postFlow(c, mfa.FactorOTP)
+	if f == nil {
+		return
+	}
+	input := c.PostForm("code")
+	ok, reason, err := h.attempt(c, f, mfa.EventOTP, "", func(tx storage.Store) (string, error) {
+		return h.checkTOTP(c.Request.Context(), tx, f.cur.user.ID, input)
+	})
+	switch {
+	case err != nil:
+		h.fail(c, err)
+	case !ok:
+		h.failedAttempt(c, f, mfa.FactorOTP, reason)
+	default:
+		h.factorDone(c, f, mfa.MethodOTP)
+	}
+}
+
+func (h *Handler) checkTOTP(ctx context.Context, tx storage.Store, userID, input string) (string, error) {
+	b, err := tx.GetFactor(ctx, userID, storage.FactorTOTP)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && b.ConfirmedAt.IsZero()) {
+		return mfa.ReasonNotBound, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	code, ok := mfa.ParseCode(input)
+	if !ok {
+		return mfa.ReasonWrongCode, nil
+	}
+	secret, err := h.Sealer.Open(b.SealedSecret, totpAAD(userID))
+	if err != nil {
+		return "", err
+	}
+	step, ok := mfa.VerifyTOTP(secret, code, h.Now())
+	if !ok {
+		return mfa.ReasonWrongCode, nil
+	}
+	if err := tx.UseTOTPStep(ctx, b.ID, step); errors.Is(err, storage.ErrAlreadyUsed) {
+		return mfa.ReasonReplayedCode, nil
+	} else if err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+func totpAAD(userID string) []byte { return []byte("totp:" + userID) }
+
+// submitBackup checks a backup code; each code works once.
+func (h *Handler) submitBackup(c *gin.Context) {
+	f := h.postFlow(c, mfa.MethodBackupCode)
+	if f == nil {
+		return
+	}
+	input := c.PostForm("code")
+	ok, reason, err := h.attempt(c, f, mfa.EventBackupCode, "", func(tx storage.Store) (string, error) {
+		hash, ok := mfa.HashBackupCode(h.CodeKey, input)
+		if !ok {
+			return mfa.ReasonWrongCode, nil
+		}
+		err := tx.UseBackupCode(c.Request.Context(), f.cur.user.ID, hash, h.Now())
+		if errors.Is(err, storage.ErrNotFound) {
+			return mfa.ReasonWrongCode, nil
+		}
+		return "", err
+	})
+	switch {
+	case err != nil:
+		h.fail(c, err)
+	case !ok:
+		h.failedAttempt(c, f, mfa.MethodBackupCode, reason)
+	default:
+		h.factorDone(c, f, mfa.MethodBackupCode)
+	}
+}

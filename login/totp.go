@@ -1,0 +1,270 @@
+package login
+
+import (
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// pendingLifetime is how long a secret shown for binding may be confirmed.
+const pendingLifetime = 10 * time.Minute
+
+// setupPage is the authenticator binding page: first an emailed code
+// proves the mailbox, then the QR code and manual key, then a current code.
+type setupPage struct {
+	page
+	Step      string // "email" or "scan"
+	CodeSent  bool
+	Masked    string
+	QR        template.URL
+	ManualKey string
+	Info      string
+	FactorURL string
+}
+
+// setupFlow loads a login that may bind an authenticator now: OTP is one of
+// its factors and the user has none yet.
+func (h *Handler) setupFlow(c *gin.Context, id string, post bool) *flow {
+	if post {
+		if err := h.checkCSRF(c); err != nil {
+			h.fail(c, err)
+			return nil
+		}
+	}
+	f := h.loadFlow(c, id)
+	if f == nil {
+		return nil
+	}
+	st, err := h.userState(c.Request.Context(), f.cur.user)
+	if err != nil {
+		h.fail(c, err)
+		return nil
+	}
+	if !f.allows(mfa.FactorOTP) || st.HasTOTP {
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/factor", f))
+		return nil
+	}
+	return f
+}
+
+// pending returns the user's unconfirmed binding if it is still fresh.
+func (h *Handler) pending(c *gin.Context, userID string) (*storage.FactorBinding, error) {
+	b, err := h.Store.GetFactor(c.Request.Context(), userID, storage.FactorTOTP)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil || !b.ConfirmedAt.IsZero() || h.Now().Sub(b.CreatedAt) >= pendingLifetime {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (h *Handler) showSetup(c *gin.Context) {
+	f := h.setupFlow(c, c.Query("authRequestID"), false)
+	if f == nil {
+		return
+	}
+	h.renderSetup(c, f, http.StatusOK, "", "")
+}
+
+func (h *Handler) renderSetup(c *gin.Context, f *flow, status int, errMsg, info string) {
+	ctx := c.Request.Context()
+	u := f.cur.user
+	p := setupPage{page: h.page(c), Step: "email", Masked: maskEmail(u.Email), Info: info,
+		FactorURL: h.flowURL("/login/factor", f)}
+	p.AppName, p.AuthRequestID, p.CSRF, p.Error = f.client.Name, f.req.ID, h.csrfToken(c), errMsg
+	b, err := h.pending(c, u.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if b != nil {
+		secret, err := h.Sealer.Open(b.SealedSecret, totpAAD(u.ID))
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		uri := mfa.TOTPKeyURI(h.TOTPIssuer, u.Email, secret)
+		png, err := mfa.TOTPQRCodePNG(uri, 240)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		p.Step = "scan"
+		p.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+		p.ManualKey = mfa.FormatManualKey(secret)
+	} else {
+		code, err := h.Store.LatestEmailCode(ctx, u.ID, purposeBindTOTP, f.req.ID)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			h.fail(c, err)
+			return
+		}
+		p.CodeSent = code != nil && code.UsedAt.IsZero() && h.Now().Before(code.ExpiresAt)
+	}
+	if err := h.Pages.Render(c.Writer, status, "totp_setup", p); err != nil {
+		h.Log.ErrorContext(ctx, "render setup page", "err", err)
+	}
+}
+
+// sendSetupEmail sends the code that must precede showing a new secret.
+func (h *Handler) sendSetupEmail(c *gin.Context) {
+	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	if f == nil {
+		return
+	}
+	refusal, err := h.sendCode(c, f, purposeBindTOTP)
+	switch {
+	case err != nil:
+		h.fail(c, err)
+	case refusal != "":
+		h.renderSetup(c, f, http.StatusTooManyRequests, refusal, "")
+	default:
+		h.renderSetup(c, f, http.StatusOK, "", "We sent a 6-digit code to "+maskEmail(f.cur.user.Email)+".")
+	}
+}
+
+// verifySetupEmail checks the emailed code and, in the same transaction,
+// creates the pending secret: 160 random bits, sealed under the master key.
+func (h *Handler) verifySetupEmail(c *gin.Context) {
+	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	if f == nil {
+		return
+	}
+	ctx := c.Request.Context()
+	input := c.PostForm("code")
+	u := f.cur.user
+	ok, reason, err := h.attempt(c, f, mfa.EventEmail, purposeBindTOTP, func(tx storage.Store) (string, error) {
+		if reason, err := h.checkEmailCode(ctx, tx, f, purposeBindTOTP, input); reason != "" || err != nil {
+			return reason, err
+		}
+		secret, err := mfa.GenerateTOTPSecret(h.Rand)
+		if err != nil {
+			return "", err
+		}
+		sealed, err := h.Sealer.Seal(secret, totpAAD(u.ID))
+		if err != nil {
+			return "", err
+		}
+		return "", tx.PutPendingFactor(ctx, &storage.FactorBinding{
+			ID: newID(), UserID: u.ID, Kind: storage.FactorTOTP, SealedSecret: sealed, CreatedAt: h.Now()})
+	})
+	switch {
+	case err != nil:
+		h.fail(c, err)
+	case !ok && reason == mfa.ReasonLocked:
+		h.renderSetup(c, f, http.StatusTooManyRequests, msgLocked, "")
+	case !ok:
+		h.renderSetup(c, f, http.StatusUnauthorized, msgBadCode, "")
+	default:
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f))
+	}
+}
+
+// backupPage shows new backup codes once.
+type backupPage struct {
+	page
+	Codes       []string
+	Download    template.URL
+	ContinueURL string
+}
+
+// confirmSetup binds the pending secret when the user proves it with a
+// current code. The first binding also creates the backup codes, shown once.
+func (h *Handler) confirmSetup(c *gin.Context) {
+	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	if f == nil {
+		return
+	}
+	ctx := c.Request.Context()
+	u := f.cur.user
+	input := c.PostForm("code")
+	codes, err := mfa.NewBackupCodes(h.Rand, mfa.BackupCodeCount)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	issued := false
+	ok, reason, err := h.attempt(c, f, mfa.EventOTP, "binding", func(tx storage.Store) (string, error) {
+		b, err := tx.GetFactor(ctx, u.ID, storage.FactorTOTP)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && (!b.ConfirmedAt.IsZero() || h.Now().Sub(b.CreatedAt) >= pendingLifetime)) {
+			return mfa.ReasonExpiredCode, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		secret, err := h.Sealer.Open(b.SealedSecret, totpAAD(u.ID))
+		if err != nil {
+			return "", err
+		}
+		code, ok := mfa.ParseCode(input)
+		if !ok {
+			return mfa.ReasonWrongCode, nil
+		}
+		step, ok := mfa.VerifyTOTP(secret, code, h.Now())
+		if !ok {
+			return mfa.ReasonWrongCode, nil
+		}
+		if err := tx.ConfirmFactor(ctx, b.ID, h.Now(), step); err != nil {
+			return "", err
+		}
+		ev := storage.AuditEvent{Type: mfa.EventOTPBound, UserID: u.ID, Identifier: u.Email, ClientID: f.client.ID,
+			Result: storage.ResultSuccess}
+		h.enrich(c, &ev)
+		if err := tx.AppendAudit(ctx, &ev); err != nil {
+			return "", err
+		}
+		n, err := tx.CountUnusedBackupCodes(ctx, u.ID)
+		if err != nil || n > 0 {
+			return "", err
+		}
+		hashes := make([]string, len(codes))
+		for i, code := range codes {
+			hashes[i], _ = mfa.HashBackupCode(h.CodeKey, code)
+		}
+		issued = true
+		return "", tx.ReplaceBackupCodes(ctx, u.ID, hashes, h.Now())
+	})
+	switch {
+	case err != nil:
+		h.fail(c, err)
+		return
+	case !ok && reason == mfa.ReasonLocked:
+		h.renderSetup(c, f, http.StatusTooManyRequests, msgLocked, "")
+		return
+	case !ok && reason == mfa.ReasonExpiredCode:
+		h.renderSetup(c, f, http.StatusUnauthorized, "The setup has expired. Start again.", "")
+		return
+	case !ok:
+		h.renderSetup(c, f, http.StatusUnauthorized, msgBadCode, "")
+		return
+	}
+	if !issued {
+		h.factorDone(c, f, mfa.MethodOTP)
+		return
+	}
+	if _, err := h.Sessions.Authenticated(ctx, c.Writer, f.cur, u, mfa.MethodOTP); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.showBackupCodes(c, f, codes)
+}
+
+func (h *Handler) showBackupCodes(c *gin.Context, f *flow, codes []string) {
+	p := backupPage{page: h.page(c), Codes: codes, ContinueURL: h.Provider.Prefix() + "/login?authRequestID=" + f.req.ID}
+	p.AppName = f.client.Name
+	text := "StepGate backup codes for " + f.cur.user.Email + "\nEach code works once.\n\n"
+	for _, code := range codes {
+		text += code + "\n"
+	}
+	p.Download = template.URL("data:text/plain;charset=utf-8;base64," + base64.StdEncoding.EncodeToString([]byte(text)))
+	if err := h.Pages.Render(c.Writer, http.StatusOK, "backup_codes", p); err != nil {
+		h.Log.ErrorContext(c.Request.Context(), "render backup codes", "err", err)
+	}
+}
