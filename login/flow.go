@@ -14,11 +14,21 @@ import (
 
 // decide gathers what mfa.Decide needs for this request and browser.
 func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *storage.Client, cur *current) (mfa.Decision, error) {
+	essential, err := mfa.EssentialACR(req.Params.Claims)
+	if err != nil {
+		return mfa.Decision{}, err // validated when the request was created
+	}
+	ws, err := h.workspace(ctx)
+	if err != nil {
+		return mfa.Decision{}, err
+	}
 	in := mfa.Input{
-		Client: mfa.ClientPolicy{OTP: cl.FactorOTP, Email: cl.FactorEmail, MFAMaxAge: cl.MFAMaxAge},
+		Client:    mfa.ClientPolicy{OTP: cl.FactorOTP, Email: cl.FactorEmail, MFAMaxAge: cl.MFAMaxAge},
+		Workspace: ws,
 		Request: mfa.Request{
 			Prompt: req.Params.Prompt, MaxAge: req.Params.MaxAge,
 			IDTokenHintSubject: req.Params.IDTokenHintSubject, CreatedAt: req.CreatedAt,
+			ACRValues: req.Params.ACRValues, EssentialACR: essential,
 		},
 		Now: h.Now(),
 	}
@@ -37,7 +47,7 @@ func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *stor
 }
 
 func (h *Handler) userState(ctx context.Context, u *storage.User) (mfa.UserState, error) {
-	st := mfa.UserState{ID: u.ID}
+	st := mfa.UserState{ID: u.ID, Owner: u.Role == storage.RoleOwner, Bypass: u.MFABypass}
 	b, err := h.Store.GetFactor(ctx, u.ID, storage.FactorTOTP)
 	switch {
 	case err == nil:
@@ -51,6 +61,18 @@ func (h *Handler) userState(ctx context.Context, u *storage.User) (mfa.UserState
 	}
 	st.HasBackupCodes = n > 0
 	return st, nil
+}
+
+// workspace is the stored workspace policy.
+func (h *Handler) workspace(ctx context.Context) (mfa.WorkspacePolicy, error) {
+	raw, err := h.Store.GetSetting(ctx, mfa.WorkspaceSetting)
+	if errors.Is(err, storage.ErrNotFound) {
+		return mfa.WorkspacePolicy{}, nil
+	}
+	if err != nil {
+		return mfa.WorkspacePolicy{}, err
+	}
+	return mfa.ParseWorkspace(raw)
 }
 
 // proceed renders the decision: complete the request, show the password

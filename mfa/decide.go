@@ -35,9 +35,23 @@ func (c ClientPolicy) Factors() []string {
 	return out
 }
 
+// WorkspacePolicy is the workspace-wide rule: when MFARequired, every
+// member but the owner needs a second factor on every application, one of
+// Factors where the application enables none itself.
+type WorkspacePolicy struct {
+	MFARequired bool     `json:"mfa_required"`
+	Factors     []string `json:"factors"`
+}
+
+// DefaultWorkspaceFactors are offered where neither the application nor the
+// workspace names any.
+var DefaultWorkspaceFactors = []string{FactorOTP, FactorEmail}
+
 // UserState is what the decision needs to know of the user.
 type UserState struct {
 	ID             string
+	Owner          bool // exempt from the workspace policy
+	Bypass         bool // never asked for a second factor by policy
 	HasTOTP        bool
 	HasBackupCodes bool
 }
@@ -54,16 +68,21 @@ type Request struct {
 	MaxAge             *int64 // seconds
 	IDTokenHintSubject string
 	CreatedAt          time.Time // when the authorization request arrived
+	// ACRValues are the voluntary acr_values; EssentialACR the values of an
+	// essential acr claim in the claims parameter, which must be met.
+	ACRValues    []string
+	EssentialACR []string
 }
 
 // Input is everything the decision depends on. Session is nil when the
 // browser has no live SSO session; User is then unknown.
 type Input struct {
-	Client  ClientPolicy
-	User    UserState
-	Session []Done // nil: no session
-	Request Request
-	Now     time.Time
+	Client    ClientPolicy
+	Workspace WorkspacePolicy
+	User      UserState
+	Session   []Done // nil: no session
+	Request   Request
+	Now       time.Time
 }
 
 // Next says what the login must do next.
@@ -97,8 +116,19 @@ type Decision struct {
 
 // Decide is the one place that decides what a login still needs. It is pure:
 // the handlers gather the values and render the result.
+//
+// A second factor is needed when the application enables one, when the
+// workspace requires it (not for the owner), or when the relying party asks
+// for acr 2fa (voluntarily in acr_values or essentially in claims). Per-user
+// bypass cancels the first two, never the relying party's request. An
+// essential acr that StepGate cannot achieve ends with
+// unmet_authentication_requirements.
 func Decide(in Input) Decision {
 	none := slices.Contains(in.Request.Prompt, oidc.PromptNone)
+	if len(in.Request.EssentialACR) > 0 && !slices.Contains(in.Request.EssentialACR, ACROneFactor) &&
+		!slices.Contains(in.Request.EssentialACR, ACRTwoFactor) {
+		return Decision{Next: NextError, Error: errUnmet()}
+	}
 	pwdAt, ok := doneAt(in.Session, MethodPassword)
 	if !ok || needsPassword(in.Request, pwdAt, in.User.ID, in.Now) {
 		if none {
@@ -107,21 +137,48 @@ func Decide(in Input) Decision {
 		return Decision{Next: NextPassword}
 	}
 	counted := []Done{{MethodPassword, pwdAt}}
-	required := in.Client.Factors()
-	if len(required) > 0 {
-		second, ok := secondFactor(in, required)
+	allowed, byWorkspace := required(in)
+	if len(allowed) > 0 {
+		second, ok := secondFactor(in, allowed)
 		if !ok {
 			if none {
 				return Decision{Next: NextError, Error: oidc.ErrInteractionRequired().WithDescription("a second factor is required")}
 			}
+			otpOnly := len(allowed) == 1 && allowed[0] == FactorOTP
 			return Decision{
-				Next: NextFactor, Factors: required, BackupAllowed: in.User.HasBackupCodes,
-				MustBind: len(required) == 1 && required[0] == FactorOTP && !in.User.HasTOTP,
+				Next: NextFactor, Factors: allowed, BackupAllowed: in.User.HasBackupCodes,
+				MustBind: !in.User.HasTOTP && slices.Contains(allowed, FactorOTP) && (otpOnly || byWorkspace),
 			}
 		}
 		counted = append(counted, second)
 	}
 	return done(counted)
+}
+
+// required returns the factors that may satisfy this login, or nil when it
+// needs none, and whether the workspace policy is what requires them.
+func required(in Input) (factors []string, byWorkspace bool) {
+	fallback := in.Client.Factors()
+	if len(fallback) == 0 {
+		fallback = in.Workspace.Factors
+		if len(fallback) == 0 {
+			fallback = DefaultWorkspaceFactors
+		}
+	}
+	rp := slices.Contains(in.Request.ACRValues, ACRTwoFactor) ||
+		(slices.Contains(in.Request.EssentialACR, ACRTwoFactor) && !slices.Contains(in.Request.EssentialACR, ACROneFactor))
+	if !in.User.Bypass {
+		if in.Workspace.MFARequired && !in.User.Owner {
+			return fallback, true
+		}
+		if f := in.Client.Factors(); len(f) > 0 {
+			return f, false
+		}
+	}
+	if rp {
+		return fallback, false
+	}
+	return nil, false
 }
 
 // needsPassword: prompt=login, max_age (0 always), or an id_token_hint for
@@ -170,6 +227,13 @@ func done(counted []Done) Decision {
 	}
 	amr, acr := Claims(methods)
 	return Decision{Next: NextDone, AMR: amr, ACR: acr, AuthTime: authTime}
+}
+
+// errUnmet is OIDC Core §3.1.2.6's unmet_authentication_requirements, which
+// the library does not define.
+func errUnmet() *oidc.Error {
+	return &oidc.Error{ErrorType: "unmet_authentication_requirements",
+		Description: "none of the essential acr values can be achieved; supported: 1fa, 2fa"}
 }
 
 func doneAt(session []Done, method string) (time.Time, bool) {

@@ -111,12 +111,19 @@ func (p *Provider) Mount(e *gin.Engine) {
 	inner := http.StripPrefix(p.prefix, p.OP)
 	keysPath := p.prefix + p.OP.KeysEndpoint().Relative()
 	endSessionPath := p.prefix + p.OP.EndSessionEndpoint().Relative()
-	callbackPath := p.prefix + p.OP.AuthorizationEndpoint().Relative() + "/callback"
+	authorizePath := p.prefix + p.OP.AuthorizationEndpoint().Relative()
+	callbackPath := authorizePath + "/callback"
 	e.NoRoute(gin.WrapF(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case p.prefix != "" && r.URL.Path != p.prefix && !strings.HasPrefix(r.URL.Path, p.prefix+"/"):
 			http.NotFound(w, r)
 			return
+		case r.URL.Path == authorizePath:
+			// The library drops the claims parameter; keep it for
+			// CreateAuthRequest.
+			if err := r.ParseForm(); err == nil && r.Form.Get("claims") != "" {
+				r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, r.Form.Get("claims")))
+			}
 		case r.URL.Path == keysPath:
 			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
 		case r.URL.Path == callbackPath && p.CallbackAllowed != nil && !p.CallbackAllowed(r, r.URL.Query().Get("id")):
@@ -129,12 +136,22 @@ func (p *Provider) Mount(e *gin.Engine) {
 	}))
 }
 
+type claimsKey struct{}
+
+// claimsParam is the raw OIDC claims parameter of the authorization request
+// being handled, if any.
+func claimsParam(ctx context.Context) string {
+	v, _ := ctx.Value(claimsKey{}).(string)
+	return v
+}
+
 // discovery serves the library's document with what the library leaves
 // out: acr_values_supported, S256 only, and exactly the grants we support.
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	ctx := zop.ContextWithIssuer(r.Context(), p.issuer)
 	d := zop.CreateDiscoveryConfig(ctx, p.OP, p.Storage)
 	d.ACRValuesSupported = ACRValuesSupported
+	d.ClaimsParameterSupported = true
 	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}

@@ -17,6 +17,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -91,6 +92,10 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if c.Public && req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients")
 	}
+	claims := claimsParam(ctx)
+	if _, err := mfa.EssentialACR(claims); err != nil {
+		return nil, oidc.ErrInvalidRequest().WithDescription("the claims parameter is not valid JSON")
+	}
 	now := s.Now()
 	r := &storage.AuthRequest{
 		ID:        NewID(),
@@ -110,6 +115,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 			LoginHint:           req.LoginHint,
 			IDTokenHintSubject:  hintSubject,
 			ACRValues:           req.ACRValues,
+			Claims:              claims,
 		},
 	}
 	if req.MaxAge != nil {

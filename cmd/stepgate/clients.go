@@ -27,13 +27,14 @@ type clientJSON struct {
 	TokenFormat            string    `json:"token_format"`
 	FactorOTP              bool      `json:"factor_otp"`
 	FactorEmail            bool      `json:"factor_email"`
+	MFAMaxAge              string    `json:"mfa_max_age"`
 	CreatedAt              time.Time `json:"created_at"`
 }
 
 func toClientJSON(c *storage.Client, secret string) clientJSON {
 	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, TokenFormat: c.TokenFormat, FactorOTP: c.FactorOTP,
-		FactorEmail: c.FactorEmail, CreatedAt: c.CreatedAt}
+		FactorEmail: c.FactorEmail, MFAMaxAge: maxAgeString(c.MFAMaxAge), CreatedAt: c.CreatedAt}
 }
 
 // checkRedirectURI enforces what may be registered: an absolute https URL,
@@ -70,10 +71,14 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 	var redirects, postLogout []string
 	var public, asJSON bool
 	var otpFlag, emailFlag onOff
+	var maxAge optDuration
+	var confirmRemove bool
 	cfg, rest, log, err := load(e, "client "+action, args, func(fs *flag.FlagSet) {
 		if action == "set-factors" {
 			fs.Var(&otpFlag, "otp", "authenticator app codes: on or off")
 			fs.Var(&emailFlag, "email", "email codes: on or off")
+			fs.Var(&maxAge, "mfa-max-age", "reuse a second factor from the SSO session for this long (0: ask at every connection; -1: for the whole session)")
+			fs.BoolVar(&confirmRemove, "confirm-remove-bindings", false, "allow --otp=off to delete every authenticator binding when nothing else uses OTP")
 		}
 		if action == "create" {
 			fs.StringVar(&name, "name", "", "application name shown on the login page")
@@ -107,10 +112,10 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 	case "list":
 	case "set-factors":
 		if len(pos) != 1 {
-			return usagef("usage: stepgate client set-factors CLIENT_ID [--otp=on|off] [--email=on|off]")
+			return usagef("usage: stepgate client set-factors CLIENT_ID [--otp=on|off] [--email=on|off] [--mfa-max-age=DURATION]")
 		}
-		if otpFlag.v == nil && emailFlag.v == nil {
-			return usagef("give --otp=on|off and/or --email=on|off")
+		if otpFlag.v == nil && emailFlag.v == nil && maxAge.v == nil {
+			return usagef("give --otp=on|off, --email=on|off and/or --mfa-max-age=DURATION")
 		}
 	case "delete":
 		if len(pos) != 1 {
@@ -162,27 +167,8 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 		}
 		return tw.Flush()
 	case "set-factors":
-		c, err := a.store.GetClient(ctx, pos[0])
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no client %q", pos[0])
-		} else if err != nil {
-			return err
-		}
-		if otpFlag.v != nil {
-			c.FactorOTP = *otpFlag.v
-		}
-		if emailFlag.v != nil {
-			c.FactorEmail = *emailFlag.v
-		}
-		c.UpdatedAt = time.Now().UTC()
-		if err := a.store.UpdateClient(ctx, c); err != nil {
-			return err
-		}
-		if asJSON {
-			return printJSON(e.stdout, toClientJSON(c, ""))
-		}
-		fmt.Fprintf(e.stdout, "client %s: otp=%s email=%s\n", c.ID, onOffString(c.FactorOTP), onOffString(c.FactorEmail))
-		return nil
+		return setFactors(ctx, a, e, pos[0], factorChange{otp: otpFlag.v, email: emailFlag.v, maxAge: maxAge.v,
+			confirm: confirmRemove, asJSON: asJSON})
 	default: // delete
 		if err := a.store.DeleteClient(ctx, pos[0]); errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no client %q", pos[0])

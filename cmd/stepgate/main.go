@@ -23,6 +23,8 @@ Usage:
   stepgate user create|list|set-password|disable|unlock [flags]
   stepgate user backup-codes regenerate EMAIL_OR_ID
   stepgate client create|list|set-factors|delete [flags]
+  stepgate workspace show | set [--mfa-required=on|off] [--factors=otp,email]
+  stepgate user set-mfa-bypass EMAIL_OR_ID --on|--off
   stepgate audit list [--user U] [--type T] [--result R] [--since D] [--json|--csv]
   stepgate version
 
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdClient(ctx, e, rest)
 	case "audit":
 		err = cmdAudit(ctx, e, rest)
+	case "workspace":
+		err = cmdWorkspace(ctx, e, rest)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "stepgate", version)
 		return 0

@@ -75,7 +75,7 @@ func toUserJSON(u *storage.User) userJSON {
 func cmdUser(ctx context.Context, e env, args []string) error {
 	action, pos, args := splitAction(args)
 	var email, name, role string
-	var passwordStdin, asJSON bool
+	var passwordStdin, asJSON, on, off bool
 	cfg, rest, log, err := load(e, "user "+action, args, func(fs *flag.FlagSet) {
 		switch action {
 		case "create":
@@ -85,6 +85,10 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 			fallthrough
 		case "set-password":
 			fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
+		}
+		if action == "set-mfa-bypass" {
+			fs.BoolVar(&on, "on", false, "never ask this user for a second factor by policy")
+			fs.BoolVar(&off, "off", false, "put the user back under policy")
 		}
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	})
@@ -99,9 +103,9 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		action, pos = "backup-codes regenerate", pos[1:]
 	}
 	switch action {
-	case "create", "list", "set-password", "disable", "unlock", "backup-codes regenerate":
+	case "create", "list", "set-password", "disable", "unlock", "backup-codes regenerate", "set-mfa-bypass":
 	default:
-		return usagef("usage: stepgate user create|list|set-password|disable|unlock|backup-codes regenerate")
+		return usagef("usage: stepgate user create|list|set-password|disable|unlock|set-mfa-bypass|backup-codes regenerate")
 	}
 	a, err := open(ctx, cfg, log, false)
 	if err != nil {
@@ -194,13 +198,28 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		}
 	case "disable":
 		u.Disabled = true
+	case "set-mfa-bypass":
+		if on == off {
+			return usagef("give exactly one of --on and --off")
+		}
+		u.MFABypass = on
 	}
 	u.UpdatedAt = now
 	err = a.store.InTx(ctx, func(tx storage.Store) error {
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		// A new password or a disabled account ends every SSO session.
+		if action == "set-mfa-bypass" {
+			if err := tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: "MFA bypass changed", UserID: u.ID,
+				Identifier: u.Email, Result: storage.ResultSuccess, Detail: "bypass=" + onOffString(on)}); err != nil {
+				return err
+			}
+			if on {
+				return nil
+			}
+		}
+		// A new password, a disabled account or the end of a bypass ends
+		// every SSO session: the next login starts under the current rules.
 		return tx.DeleteUserSessions(ctx, u.ID)
 	})
 	if err != nil {
@@ -208,6 +227,10 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	}
 	if asJSON {
 		return printJSON(e.stdout, toUserJSON(u))
+	}
+	if action == "set-mfa-bypass" && on {
+		fmt.Fprintf(e.stdout, "user %s: MFA bypass on\n", u.Email)
+		return nil
 	}
 	fmt.Fprintf(e.stdout, "user %s updated; their sessions were ended\n", u.Email)
 	return nil

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
+)
+
+// cmdWorkspace shows or changes the workspace policy.
+func cmdWorkspace(ctx context.Context, e env, args []string) error {
+	action, pos, args := splitAction(args)
+	var required onOff
+	var factors string
+	var asJSON bool
+	cfg, rest, log, err := load(e, "workspace "+action, args, func(fs *flag.FlagSet) {
+		if action == "set" {
+			fs.Var(&required, "mfa-required", "on: every member but the owner needs a second factor on every application")
+			fs.StringVar(&factors, "factors", "", "factors offered where an application enables none: otp,email (default both)")
+		}
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	})
+	if err != nil {
+		return err
+	}
+	if (action != "set" && action != "show") || len(pos)+len(rest) > 0 {
+		return usagef("usage: stepgate workspace show | set [--mfa-required=on|off] [--factors=otp,email]")
+	}
+	a, err := open(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ws, err := loadWorkspace(ctx, a.store)
+	if err != nil {
+		return err
+	}
+	if action == "set" {
+		if required.v == nil && factors == "" {
+			return usagef("give --mfa-required=on|off and/or --factors")
+		}
+		if required.v != nil {
+			ws.MFARequired = *required.v
+		}
+		if factors != "" {
+			ws.Factors = nil
+			for _, f := range strings.Split(factors, ",") {
+				ws.Factors = append(ws.Factors, strings.TrimSpace(f))
+			}
+		}
+		raw, _ := json.Marshal(ws)
+		if _, err := mfa.ParseWorkspace(raw); err != nil {
+			return usagef("%v", err)
+		}
+		now := time.Now().UTC()
+		err := a.store.InTx(ctx, func(tx storage.Store) error {
+			if err := tx.PutSetting(ctx, mfa.WorkspaceSetting, raw, now); err != nil {
+				return err
+			}
+			return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: "Workspace policy changed",
+				Result: storage.ResultSuccess, Detail: string(raw)})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return printJSON(e.stdout, ws)
+	}
+	fmt.Fprintf(e.stdout, "mfa-required=%s factors=%s\n", onOffString(ws.MFARequired), strings.Join(ws.EffectiveFactors(), ","))
+	return nil
+}
