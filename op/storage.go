@@ -68,8 +68,15 @@ func HashSecret(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewID returns a random 128-bit identifier, base64url encoded.
-func NewID() string { return randomString(16) }
+// NewID returns a random 128-bit identifier in hex: safe in URLs and on a
+// command line (a base64url ID may start with "-" and read as a flag).
+func NewID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
 
 func randomString(n int) string {
 	b := make([]byte, n)

@@ -124,7 +124,7 @@ func TestLockout(t *testing.T) {
 
 			t.Run("50 parallel wrong codes from different sessions evaluate at most 6", func(t *testing.T) {
 				srv.cli("", "user", "unlock", testEmail)
-				srv.cli("", "client", "set-factors", r.conf.ClientID, "--otp=off", "--email=on")
+				srv.cli("", "client", "set-factors", r.conf.ClientID, "--otp=off", "--email=on", "--confirm-remove-bindings")
 				servers := []*testServer{srv}
 				if name == "postgres" {
 					// A second StepGate process on the same database.
