@@ -174,12 +174,16 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 	fs := flag.NewFlagSet("stepgate "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.bind(fs)
+	// Only configuration flags come from the environment; a command's own
+	// flags (--email, --on, …) must be given on its command line.
+	configFlags := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { configFlags[f.Name] = true })
 	if extra != nil {
 		extra(fs)
 	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
-		if f.Name == "config" {
+		if f.Name == "config" || !configFlags[f.Name] {
 			return
 		}
 		if v := getenv(envName(f.Name)); v != "" && envErr == nil {

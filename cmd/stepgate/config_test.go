@@ -452,6 +452,11 @@ func TestConfigPositionalArgumentsAndExtraFlags(t *testing.T) {
 	if email != "a@example.com" || !reflect.DeepEqual(rest, []string{"alice", "bob"}) {
 		t.Fatalf("email %q, rest %q", email, rest)
 	}
+	// A command's own flags are not read from the environment.
+	email = ""
+	if _, _, err := loadConfig("user", []string{"--dev"}, fakeEnv(map[string]string{"STEPGATE_EMAIL": "env@example.com"}), io.Discard, extra); err != nil || email != "" {
+		t.Fatalf("STEPGATE_EMAIL set --email to %q (%v)", email, err)
+	}
 }
 
 func TestConfigAdminCommandsNeedNoIssuer(t *testing.T) {
