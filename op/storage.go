@@ -289,27 +289,25 @@ const refreshRef = "rt:"
 // its whole family and the access tokens issued with it.
 func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	now := s.Now()
+	var owner string
+	var revoke func() error
 	if hash, ok := strings.CutPrefix(tokenOrID, refreshRef); ok {
 		t, err := s.Store.GetRefreshTokenByHash(ctx, hash)
 		if err != nil {
 			return nil
 		}
-		if t.ClientID != clientID {
-			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		owner, revoke = t.ClientID, func() error { return s.Store.RevokeRefreshFamily(ctx, t.FamilyID, now) }
+	} else {
+		t, err := s.Store.GetToken(ctx, tokenOrID)
+		if err != nil {
+			return nil
 		}
-		if err := s.Store.RevokeRefreshFamily(ctx, t.FamilyID, now); err != nil {
-			return oidc.ErrServerError()
-		}
-		return nil
+		owner, revoke = t.ClientID, func() error { return s.Store.RevokeToken(ctx, t.ID, now) }
 	}
-	t, err := s.Store.GetToken(ctx, tokenOrID)
-	if err != nil {
-		return nil
-	}
-	if t.ClientID != clientID {
+	if owner != clientID {
 		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 	}
-	if err := s.Store.RevokeToken(ctx, t.ID, now); err != nil {
+	if err := revoke(); err != nil {
 		return oidc.ErrServerError()
 	}
 	return nil
