@@ -12,7 +12,7 @@ import (
 // Dev accounts created on the first --dev start.
 const (
 	devOwnerEmail  = "owner@stepgate.localhost"
-	devRedirectURI = "http://localhost:9000/callback"
+	devRedirectURI = "http://127.0.0.1:9000/callback"
 )
 
 // devBootstrap creates an owner and a demo client on an empty database and
@@ -33,7 +33,7 @@ func devBootstrap(ctx context.Context, a *app, e env) error {
 	if err := a.store.CreateUser(ctx, owner); err != nil {
 		return err
 	}
-	c, secret, err := createClient(ctx, a.store, "Demo app", []string{devRedirectURI}, []string{"http://localhost:9000/"}, false, storage.TokenFormatJWT)
+	c, secret, err := createClient(ctx, a.store, "Demo app", []string{devRedirectURI}, []string{"http://127.0.0.1:9000/"}, false, storage.TokenFormatJWT)
 	if err != nil {
 		return err
 	}
