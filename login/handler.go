@@ -66,6 +66,13 @@ func (h *Handler) Mount(r gin.IRoutes) {
 	r.GET(base+"/logged-out", h.loggedOut)
 	r.StaticFS(base+"/static", web.Static())
 	h.Provider.CallbackAllowed = h.callbackAllowed
+	h.Provider.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int) {
+		p := page{Base: h.Provider.Prefix(), Title: "Invalid sign-in request",
+			Message: "The application that sent you here is unknown, or the address it asked to return to is not registered. Contact the application's administrator."}
+		if err := h.Pages.Render(w, status, "error", p); err != nil {
+			h.Log.ErrorContext(r.Context(), "render error page", "err", err)
+		}
+	}
 	h.Provider.OnLogout = func(w http.ResponseWriter, r *http.Request) {
 		if err := h.Sessions.End(r.Context(), w, r); err != nil {
 			h.Log.ErrorContext(r.Context(), "end session on logout", "err", err)

@@ -54,6 +54,10 @@ type Provider struct {
 	// request belongs to this browser's session, so a leaked request ID
 	// cannot be redeemed in another browser.
 	CallbackAllowed func(r *http.Request, authRequestID string) bool
+	// ErrorPage renders an authorization error that must not be redirected
+	// (unknown client, unregistered redirect URI) as a page of the site
+	// instead of the library's plain text.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int)
 }
 
 // NewProvider builds the library provider over st.
@@ -124,6 +128,14 @@ func (p *Provider) Mount(e *gin.Engine) {
 			if err := r.ParseForm(); err == nil && r.Form.Get("claims") != "" {
 				r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, r.Form.Get("claims")))
 			}
+			if p.ErrorPage != nil {
+				ew := &errorPageWriter{ResponseWriter: w}
+				inner.ServeHTTP(ew, r)
+				if ew.intercepted {
+					p.ErrorPage(w, r, http.StatusBadRequest)
+				}
+				return
+			}
 		case r.URL.Path == keysPath:
 			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
 		case r.URL.Path == callbackPath && p.CallbackAllowed != nil && !p.CallbackAllowed(r, r.URL.Query().Get("id")):
@@ -168,6 +180,29 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
 	json.NewEncoder(w).Encode(d)
+}
+
+// errorPageWriter swallows the library's plain-text 400 answers so that a
+// proper page can be written instead.
+type errorPageWriter struct {
+	http.ResponseWriter
+	intercepted bool
+}
+
+func (e *errorPageWriter) WriteHeader(code int) {
+	if code == http.StatusBadRequest && strings.HasPrefix(e.Header().Get("Content-Type"), "text/plain") {
+		e.intercepted = true
+		e.Header().Del("Content-Type")
+		return
+	}
+	e.ResponseWriter.WriteHeader(code)
+}
+
+func (e *errorPageWriter) Write(b []byte) (int, error) {
+	if e.intercepted {
+		return len(b), nil
+	}
+	return e.ResponseWriter.Write(b)
 }
 
 // logoutWriter runs onLogout when end_session answers with a redirect,

@@ -499,8 +499,9 @@ func TestOIDC(t *testing.T) {
 					q.Set("scope", "openid")
 					q.Set("state", "s")
 					p := b.get(srv.issuer + "/authorize?" + q.Encode())
-					if p.status != http.StatusBadRequest || p.header.Get("Location") != "" {
-						t.Errorf("%s: %d Location=%q", name, p.status, p.header.Get("Location"))
+					if p.status != http.StatusBadRequest || p.header.Get("Location") != "" ||
+						!strings.Contains(p.body, "Invalid sign-in request") || !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") {
+						t.Errorf("%s: %d Location=%q\n%s", name, p.status, p.header.Get("Location"), p.body)
 					}
 				}
 				// plain PKCE is refused (the error goes to the registered URI).
