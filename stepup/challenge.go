@@ -68,7 +68,7 @@ var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 func ParseChallenge(header string) (Challenge, bool) {
 	p := &lexer{s: header}
 	var c Challenge
-	found, inBearer := false, false
+	inBearer := false // once set, the loop ends at the next challenge
 	seen := map[string]bool{}
 	for {
 		p.skip(" \t,")
@@ -88,7 +88,6 @@ func ParseChallenge(header string) (Challenge, bool) {
 				break
 			}
 			inBearer = strings.EqualFold(name, "Bearer")
-			found = found || inBearer
 			continue
 		}
 		p.i++
@@ -111,7 +110,7 @@ func ParseChallenge(header string) (Challenge, bool) {
 		seen[name] = true
 		c.set(name, value)
 	}
-	return c, found
+	return c, inBearer
 }
 
 func (c *Challenge) set(name, value string) {
