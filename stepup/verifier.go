@@ -37,8 +37,8 @@ type options struct {
 func WithAudience(audience string) Option { return func(o *options) { o.audience = audience } }
 
 // WithSigningAlgs limits the accepted signature algorithms. The default is
-// the issuer's id_token_signing_alg_values_supported (NewVerifier) or RS256
-// (NewVerifierFromKeySet).
+// the issuer's id_token_signing_alg_values_supported (NewVerifier,
+// NewVerifierFromProvider) or RS256 (NewVerifierFromKeySet).
 func WithSigningAlgs(algs ...string) Option { return func(o *options) { o.algs = algs } }
 
 // WithRealm names the protection space in every challenge (realm="…").
@@ -53,9 +53,17 @@ func NewVerifier(ctx context.Context, issuer string, opts ...Option) (*Verifier,
 	if err != nil {
 		return nil, fmt.Errorf("stepup: discover %s: %w", issuer, err)
 	}
+	return NewVerifierFromProvider(p, opts...), nil
+}
+
+// NewVerifierFromProvider verifies tokens of an issuer already discovered.
+// It shares the provider's key cache with the provider's other verifiers
+// (p.Verifier), so an app that both logs users in and serves an API fetches
+// discovery and keys once.
+func NewVerifierFromProvider(p *oidc.Provider, opts ...Option) *Verifier {
 	v, o := newVerifier(opts)
-	v.tokens = p.VerifierContext(ctx, v.config(o))
-	return v, nil
+	v.tokens = p.Verifier(v.config(o))
+	return v
 }
 
 // NewVerifierFromKeySet verifies tokens of issuer with a given key set, such

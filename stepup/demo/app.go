@@ -57,17 +57,16 @@ func New(ctx context.Context, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: discover %s: %w", cfg.Issuer, err)
 	}
-	api, err := stepup.NewVerifier(ctx, cfg.Issuer, stepup.WithAudience(cfg.ClientID), stepup.WithRealm("stepgate-demo"))
-	if err != nil {
-		return nil, err
-	}
+	// The app's ID tokens and the API's access tokens are checked against
+	// the provider's one key cache.
+	api := stepup.NewVerifierFromProvider(provider, stepup.WithAudience(cfg.ClientID), stepup.WithRealm("stepgate-demo"))
 	a := &app{
 		cfg: cfg,
 		oauth: oauth2.Config{
 			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: provider.Endpoint(),
 			RedirectURL: cfg.BaseURL + "/callback", Scopes: []string{oidc.ScopeOpenID, "email", "profile"},
 		},
-		idTokens: provider.VerifierContext(ctx, &oidc.Config{ClientID: cfg.ClientID}),
+		idTokens: provider.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
 		sessions: map[string]*session{},
 	}
 	mux := http.NewServeMux()

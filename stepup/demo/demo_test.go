@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,8 @@ type fakeOP struct {
 	key    *rsa.PrivateKey
 	mu     sync.Mutex
 	grants map[string]grant // by code
+
+	discoveries, keyFetches atomic.Int32
 }
 
 type grant struct {
@@ -50,6 +53,7 @@ func newFakeOP(t *testing.T) *fakeOP {
 	op := &fakeOP{t: t, key: key, grants: map[string]grant{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		op.discoveries.Add(1)
 		json.NewEncoder(w).Encode(map[string]any{
 			"issuer": op.srv.URL, "authorization_endpoint": op.srv.URL + "/authorize",
 			"token_endpoint": op.srv.URL + "/token", "jwks_uri": op.srv.URL + "/keys",
@@ -57,6 +61,7 @@ func newFakeOP(t *testing.T) *fakeOP {
 		})
 	})
 	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+		op.keyFetches.Add(1)
 		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
 			{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
 	})
@@ -226,6 +231,10 @@ func TestStepUpLoop(t *testing.T) {
 			if !strings.Contains(home.body, want) {
 				t.Errorf("home after step-up lacks %q:\n%s", want, home.body)
 			}
+		}
+		// The app's ID token verifier and its API share one discovery and one key cache.
+		if d, k := op.discoveries.Load(), op.keyFetches.Load(); d != 1 || k != 1 {
+			t.Errorf("discovery fetched %d times, keys %d times; want once each", d, k)
 		}
 	})
 
