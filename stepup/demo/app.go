@@ -96,7 +96,6 @@ type session struct {
 	pending *attempt   // the authorization request in flight
 	user    *user      // nil until a login completed
 	result  *apiResult // the last API call
-	err     string     // shown once on the next page
 }
 
 // attempt is an authorization request the browser was sent on.
@@ -163,14 +162,7 @@ type view struct {
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	a.mu.Lock()
-	v := view{Requirement: APIRequirement}
-	if s := a.session(w, r, false); s != nil {
-		v.User, v.Result, v.Error, v.CSRF = s.user, s.result, s.err, s.csrf
-		s.err = ""
-	}
-	a.mu.Unlock()
-	a.render(w, http.StatusOK, v)
+	a.page(w, r, http.StatusOK, "")
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
@@ -188,16 +180,18 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, status int, msg strin
 	if err != nil {
 		a.cfg.Log.ErrorContext(r.Context(), msg, "err", err)
 	}
+	a.page(w, r, status, msg)
+}
+
+// page renders the home page for the browser's session, with msg as its
+// error line.
+func (a *app) page(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	a.mu.Lock()
 	v := view{Requirement: APIRequirement, Error: msg}
 	if s := a.session(w, r, false); s != nil {
 		v.User, v.Result, v.CSRF = s.user, s.result, s.csrf
 	}
 	a.mu.Unlock()
-	a.render(w, status, v)
-}
-
-func (a *app) render(w http.ResponseWriter, status int, v view) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
