@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -132,8 +131,8 @@ func (a *app) session(w http.ResponseWriter, r *http.Request, create bool) *sess
 	if !create {
 		return nil
 	}
-	id := randomString()
-	s := &session{csrf: randomString()}
+	id := rand.Text()
+	s := &session{csrf: rand.Text()}
 	a.sessions[id] = s
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(a.cfg.BaseURL, "https://")})
@@ -198,10 +197,4 @@ func (a *app) page(w http.ResponseWriter, r *http.Request, status int, msg strin
 	if err := pageTemplate.Execute(w, v); err != nil {
 		a.cfg.Log.Error("render page", "err", err)
 	}
-}
-
-func randomString() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

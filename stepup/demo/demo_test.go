@@ -80,7 +80,7 @@ func (op *fakeOP) authorize(authURL *url.URL, acr string, authTime time.Time) st
 	if q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("client_id") != clientID {
 		op.t.Fatalf("authorization request without PKCE S256, nonce or client_id: %s", authURL)
 	}
-	code := randomString()
+	code := rand.Text()
 	op.mu.Lock()
 	op.grants[code] = grant{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), acr: acr, authTime: authTime}
 	op.mu.Unlock()
@@ -107,7 +107,7 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 	common := map[string]any{"iss": op.srv.URL, "sub": "user-1", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		"acr": g.acr, "amr": amr, "auth_time": g.authTime.Unix()}
 	idToken := op.sign(common, map[string]any{"aud": clientID, "nonce": g.nonce, "email": "alice@example.com"})
-	access := op.sign(common, map[string]any{"aud": []string{clientID}, "client_id": clientID, "jti": randomString(), "scope": "openid email profile"})
+	access := op.sign(common, map[string]any{"aud": []string{clientID}, "client_id": clientID, "jti": rand.Text(), "scope": "openid email profile"})
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 3600, "id_token": idToken})
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,7 +28,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 // they are (RFC 9470 §4); prompt is not set, so StepGate asks only for what
 // the session lacks.
 func (a *app) startLogin(w http.ResponseWriter, r *http.Request, s *session, stepUp *stepup.Challenge, thenCall bool) {
-	att := &attempt{state: randomString(), nonce: randomString(), verifier: oauth2.GenerateVerifier(), thenCall: thenCall}
+	att := &attempt{state: rand.Text(), nonce: rand.Text(), verifier: oauth2.GenerateVerifier(), thenCall: thenCall}
 	opts := []oauth2.AuthCodeOption{oidc.Nonce(att.nonce), oauth2.S256ChallengeOption(att.verifier)}
 	if stepUp != nil {
 		if len(stepUp.ACRValues) > 0 {
