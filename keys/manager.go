@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -199,16 +200,8 @@ func (m *Manager) refreshLocked(ctx context.Context, now time.Time, force bool) 
 	for _, r := range rows {
 		present[r.ID] = true
 	}
-	for kid := range m.private {
-		if !present[kid] {
-			delete(m.private, kid)
-		}
-	}
-	for kid := range m.public {
-		if !present[kid] {
-			delete(m.public, kid)
-		}
-	}
+	maps.DeleteFunc(m.private, func(kid string, _ SigningKey) bool { return !present[kid] })
+	maps.DeleteFunc(m.public, func(kid string, _ jose.JSONWebKey) bool { return !present[kid] })
 	return nil
 }
 

@@ -68,13 +68,12 @@ func (k KeyInfo) Status() string {
 // earlier), since a replica may briefly have used it before seeing the rest.
 type timeline struct {
 	keys   []storage.SigningKey // sorted by (ActiveAt, ID)
-	now    time.Time
-	active int // index into keys, -1 if none can sign now
+	active int                  // index into keys, -1 if none can sign now
 	infos  []KeyInfo
 }
 
 func newTimeline(rows []storage.SigningKey, now time.Time, lifetime time.Duration) *timeline {
-	tl := &timeline{keys: slices.Clone(rows), now: now}
+	tl := &timeline{keys: slices.Clone(rows)}
 	slices.SortFunc(tl.keys, func(a, b storage.SigningKey) int {
 		if c := a.ActiveAt.Compare(b.ActiveAt); c != 0 {
 			return c
