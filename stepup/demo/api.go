@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
-
 	"github.com/stepgate/stepgate/stepup"
 )
 
@@ -40,8 +38,7 @@ func (a *app) call(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusForbidden, "Log in first.", nil)
 		return
 	}
-	ctx := oidc.ClientContext(r.Context(), a.cfg.HTTPClient)
-	res, ch := a.callAPI(ctx, u.accessToken)
+	res, ch := a.callAPI(r.Context(), u.accessToken)
 	if ch != nil && ch.Error == stepup.ErrorInsufficientUserAuthentication {
 		a.startLogin(w, r, s, ch, true)
 		return
