@@ -144,7 +144,10 @@ func TestStepUpDemo(t *testing.T) {
 				if _, err := v.Verify(t.Context(), tk.oauth.Extra("id_token").(string)); err == nil {
 					t.Error("an ID token verified as an access token")
 				}
-				other, _ := stepup.NewVerifier(t.Context(), srv.issuer, stepup.WithAudience("another-client"))
+				other, err := stepup.NewVerifier(t.Context(), srv.issuer, stepup.WithAudience("another-client"))
+				if err != nil {
+					t.Fatal(err)
+				}
 				if _, err := other.Verify(t.Context(), tk.oauth.AccessToken); err == nil {
 					t.Error("a token for another client verified")
 				}
