@@ -2,6 +2,8 @@ package keys_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"slices"
 	"sync"
 	"testing"
@@ -115,13 +117,17 @@ func (c *clock) Set(t time.Time) {
 
 func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
+// newEncodedMasterKey is a random master key as an operator supplies it:
+// base64 of 32 bytes.
+func newEncodedMasterKey() string {
+	b := make([]byte, keys.MasterKeySize)
+	rand.Read(b) // never returns an error
+	return base64.StdEncoding.EncodeToString(b)
+}
+
 func newMasterKey(t *testing.T) *keys.MasterKey {
 	t.Helper()
-	enc, err := keys.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := keys.ParseMasterKey(enc)
+	k, err := keys.ParseMasterKey(newEncodedMasterKey())
 	if err != nil {
 		t.Fatal(err)
 	}

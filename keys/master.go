@@ -125,14 +125,12 @@ func NewMasterKey(raw []byte) (*MasterKey, error) {
 	return k, nil
 }
 
-// GenerateMasterKey returns a new random master key, base64-encoded, as
+// generateMasterKey returns a new random master key, base64-encoded, as
 // LoadMasterKey and ParseMasterKey accept it.
-func GenerateMasterKey() (string, error) {
+func generateMasterKey() string {
 	b := make([]byte, MasterKeySize)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(b), nil
+	rand.Read(b) // never returns an error; it crashes the program instead
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // String, Format and LogValue keep the key out of logs and error messages,
@@ -196,10 +194,7 @@ func loadDevMasterKey(dir string, log *slog.Logger) (*MasterKey, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	encoded, err := GenerateMasterKey()
-	if err != nil {
-		return nil, err
-	}
+	encoded := generateMasterKey()
 	// O_EXCL: if another process created the file meanwhile, use theirs.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {

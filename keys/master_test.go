@@ -54,8 +54,7 @@ func TestParseMasterKey(t *testing.T) {
 }
 
 func TestLoadMasterKey(t *testing.T) {
-	keyA, _ := keys.GenerateMasterKey()
-	keyB, _ := keys.GenerateMasterKey()
+	keyA, keyB := newEncodedMasterKey(), newEncodedMasterKey()
 	parsedA, _ := keys.ParseMasterKey(keyA)
 	parsedB, _ := keys.ParseMasterKey(keyB)
 
