@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -68,10 +69,7 @@ func accessClaims(acr string, authAge time.Duration) map[string]any {
 }
 
 func with(c map[string]any, changes map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range c {
-		out[k] = v
-	}
+	out := maps.Clone(c)
 	for k, v := range changes {
 		if v == nil {
 			delete(out, k)
