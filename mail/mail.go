@@ -44,9 +44,7 @@ func (m Message) build(from string, now time.Time) (*gomail.Msg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: invalid From address %q: %w", from, err)
 	}
-	if err := msg.From(from); err != nil {
-		return nil, fmt.Errorf("mail: invalid From address %q: %w", from, err)
-	}
+	msg.FromMailAddress(sender)
 	if err := msg.To(m.To); err != nil {
 		return nil, fmt.Errorf("mail: invalid recipient %q: %w", m.To, err)
 	}
