@@ -22,19 +22,15 @@ import (
 type Outbox struct {
 	Dir    string // the data directory; messages go to Dir/outbox
 	From   string
-	Logger *slog.Logger
-	Now    func() time.Time
-	Rand   io.Reader // for the file name
+	Logger *slog.Logger     // slog.Default() when nil
+	Now    func() time.Time // time.Now when nil
+	Rand   io.Reader        // for the file name; crypto/rand when nil
 }
 
-// NewOutbox writes under dataDir/outbox and logs to logger. In an Outbox
-// built by hand, nil Logger, Now and Rand mean slog.Default(), time.Now and
-// crypto/rand.
+// NewOutbox writes under dataDir/outbox and logs to logger (nil means
+// slog.Default()).
 func NewOutbox(dataDir, from string, logger *slog.Logger) *Outbox {
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return &Outbox{Dir: dataDir, From: from, Logger: logger, Now: time.Now, Rand: rand.Reader}
+	return &Outbox{Dir: dataDir, From: from, Logger: logger}
 }
 
 // Folder is where the .eml files go.
