@@ -254,7 +254,6 @@ func (c SMTPConfig) LogValue() slog.Value { return slog.StringValue(c.String()) 
 // message, so it is safe for concurrent use and holds nothing between sends.
 type SMTP struct {
 	cfg SMTPConfig
-	now func() time.Time
 }
 
 // NewSMTP checks cfg and returns a sender. It does not connect.
@@ -268,7 +267,7 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &SMTP{cfg: cfg, now: time.Now}, nil
+	return &SMTP{cfg: cfg}, nil
 }
 
 // Config is the sender's configuration with defaults applied.
@@ -280,7 +279,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mail: %w", err)
 	}
-	msg, err := m.build(s.cfg.From, s.now())
+	msg, err := m.build(s.cfg.From, time.Now())
 	if err != nil {
 		return err
 	}
