@@ -10,6 +10,7 @@ import (
 
 	"github.com/stepgate/stepgate/mail"
 	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -57,7 +58,7 @@ func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, err
 	if err != nil {
 		return "", err
 	}
-	rec := &storage.EmailCode{ID: newID(), UserID: u.ID, Purpose: purpose, BoundTo: f.req.ID,
+	rec := &storage.EmailCode{ID: op.NewID(), UserID: u.ID, Purpose: purpose, BoundTo: f.req.ID,
 		CodeHash: mfa.HashCode(h.CodeKey, code), CreatedAt: now, ExpiresAt: now.Add(emailCodeLifetime)}
 	if err := h.Store.CreateEmailCode(ctx, rec); err != nil {
 		return "", err

@@ -31,6 +31,7 @@ type flow struct {
 	req      *storage.AuthRequest
 	client   *storage.Client
 	cur      *current
+	user     mfa.UserState
 	decision mfa.Decision
 }
 
@@ -38,30 +39,20 @@ type flow struct {
 // form. When the request does not (or no longer) need a factor it renders
 // what it needs instead and returns nil.
 func (h *Handler) loadFlow(c *gin.Context, id string) *flow {
-	req, cl, err := h.loginRequest(c, id)
-	if err != nil {
-		h.fail(c, err)
+	req, cl, cur, ok := h.begin(c, id)
+	if !ok {
 		return nil
 	}
-	if req.Done {
-		c.Redirect(http.StatusSeeOther, h.Provider.CallbackURL(c.Request.Context(), req.ID))
-		return nil
-	}
-	cur, err := h.Sessions.Current(c.Request.Context(), c.Request)
-	if err != nil {
-		h.fail(c, err)
-		return nil
-	}
-	d, err := h.decide(c.Request.Context(), req, cl, cur)
+	d, user, err := h.decide(c.Request.Context(), req, cl, cur)
 	if err != nil {
 		h.fail(c, err)
 		return nil
 	}
 	if d.Next != mfa.NextFactor {
-		h.proceed(c, req, cl, cur)
+		h.act(c, req, cl, cur, d)
 		return nil
 	}
-	return &flow{req: req, client: cl, cur: cur, decision: d}
+	return &flow{req: req, client: cl, cur: cur, user: user, decision: d}
 }
 
 func (f *flow) allows(factor string) bool {
@@ -122,12 +113,7 @@ func (h *Handler) renderFactor(c *gin.Context, f *flow, name string, status int,
 		}
 	}
 	ctx := c.Request.Context()
-	st, err := h.userState(ctx, f.cur.user)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	p := factorPage{page: h.page(c), Tab: name, HasTOTP: st.HasTOTP, Info: info,
+	p := factorPage{page: h.page(), Tab: name, HasTOTP: f.user.HasTOTP, Info: info,
 		MaskedMail: maskEmail(f.cur.user.Email), SetupURL: h.flowURL("/login/totp/setup", f)}
 	p.AppName, p.AuthRequestID, p.CSRF, p.Error = f.client.Name, f.req.ID, h.csrfToken(c), errMsg
 	for _, n := range f.decision.Factors {
@@ -276,17 +262,9 @@ func (h *Handler) checkTOTP(ctx context.Context, tx storage.Store, userID, input
 	if err != nil {
 		return "", err
 	}
-	code, ok := mfa.ParseCode(input)
-	if !ok {
-		return mfa.ReasonWrongCode, nil
-	}
-	secret, err := h.Sealer.Open(b.SealedSecret, totpAAD(userID))
-	if err != nil {
-		return "", err
-	}
-	step, ok := mfa.VerifyTOTP(secret, code, h.Now())
-	if !ok {
-		return mfa.ReasonWrongCode, nil
+	step, reason, err := h.totpStep(b, input)
+	if reason != "" || err != nil {
+		return reason, err
 	}
 	if err := tx.UseTOTPStep(ctx, b.ID, step); errors.Is(err, storage.ErrAlreadyUsed) {
 		return mfa.ReasonReplayedCode, nil
@@ -296,7 +274,31 @@ func (h *Handler) checkTOTP(ctx context.Context, tx storage.Store, userID, input
 	return "", nil
 }
 
+// totpStep checks input against the binding's secret and returns the time
+// step it matched, or a failure reason.
+func (h *Handler) totpStep(b *storage.FactorBinding, input string) (int64, string, error) {
+	code, ok := mfa.ParseCode(input)
+	if !ok {
+		return 0, mfa.ReasonWrongCode, nil
+	}
+	secret, err := h.openSecret(b)
+	if err != nil {
+		return 0, "", err
+	}
+	step, ok := mfa.VerifyTOTP(secret, code, h.Now())
+	if !ok {
+		return 0, mfa.ReasonWrongCode, nil
+	}
+	return step, "", nil
+}
+
+// totpAAD binds a sealed TOTP secret to its user: a sealed blob copied to
+// another user's row does not open.
 func totpAAD(userID string) []byte { return []byte("totp:" + userID) }
+
+func (h *Handler) openSecret(b *storage.FactorBinding) ([]byte, error) {
+	return h.Sealer.Open(b.SealedSecret, totpAAD(b.UserID))
+}
 
 // submitBackup checks a backup code; each code works once.
 func (h *Handler) submitBackup(c *gin.Context) {

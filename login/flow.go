@@ -12,15 +12,38 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// decide gathers what mfa.Decide needs for this request and browser.
-func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *storage.Client, cur *current) (mfa.Decision, error) {
+// begin loads what every login page starts from: the request, its client
+// and the browser's session. A completed request goes straight back to the
+// provider. ok is false when a response has been written.
+func (h *Handler) begin(c *gin.Context, id string) (*storage.AuthRequest, *storage.Client, *current, bool) {
+	req, cl, err := h.loginRequest(c, id)
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil, nil, false
+	}
+	if req.Done {
+		c.Redirect(http.StatusSeeOther, h.Provider.CallbackURL(c.Request.Context(), req.ID))
+		return nil, nil, nil, false
+	}
+	cur, err := h.Sessions.Current(c.Request.Context(), c.Request)
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil, nil, false
+	}
+	return req, cl, cur, true
+}
+
+// decide gathers what mfa.Decide needs for this request and browser, and
+// returns the user's state with the decision (pages reuse it).
+func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *storage.Client, cur *current) (mfa.Decision, mfa.UserState, error) {
+	var st mfa.UserState
 	essential, err := mfa.EssentialACR(req.Params.Claims)
 	if err != nil {
-		return mfa.Decision{}, err // validated when the request was created
+		return mfa.Decision{}, st, err // validated when the request was created
 	}
-	ws, err := h.workspace(ctx)
+	ws, err := mfa.LoadWorkspace(ctx, h.Store)
 	if err != nil {
-		return mfa.Decision{}, err
+		return mfa.Decision{}, st, err
 	}
 	in := mfa.Input{
 		Client:    mfa.ClientPolicy{OTP: cl.FactorOTP, Email: cl.FactorEmail, MFAMaxAge: cl.MFAMaxAge},
@@ -33,9 +56,8 @@ func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *stor
 		Now: h.Now(),
 	}
 	if cur != nil {
-		st, err := h.userState(ctx, cur.user)
-		if err != nil {
-			return mfa.Decision{}, err
+		if st, err = h.userState(ctx, cur.user); err != nil {
+			return mfa.Decision{}, st, err
 		}
 		in.User = st
 		in.Session = make([]mfa.Done, 0, len(cur.session.Factors))
@@ -43,7 +65,7 @@ func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *stor
 			in.Session = append(in.Session, mfa.Done{Method: f.Method, At: f.At})
 		}
 	}
-	return mfa.Decide(in), nil
+	return mfa.Decide(in), st, nil
 }
 
 func (h *Handler) userState(ctx context.Context, u *storage.User) (mfa.UserState, error) {
@@ -63,27 +85,19 @@ func (h *Handler) userState(ctx context.Context, u *storage.User) (mfa.UserState
 	return st, nil
 }
 
-// workspace is the stored workspace policy.
-func (h *Handler) workspace(ctx context.Context) (mfa.WorkspacePolicy, error) {
-	raw, err := h.Store.GetSetting(ctx, mfa.WorkspaceSetting)
-	if errors.Is(err, storage.ErrNotFound) {
-		return mfa.WorkspacePolicy{}, nil
-	}
-	if err != nil {
-		return mfa.WorkspacePolicy{}, err
-	}
-	return mfa.ParseWorkspace(raw)
-}
-
 // proceed renders the decision: complete the request, show the password
 // page, go to the second-factor page, or end with an OAuth error.
 func (h *Handler) proceed(c *gin.Context, req *storage.AuthRequest, cl *storage.Client, cur *current) {
-	ctx := c.Request.Context()
-	d, err := h.decide(ctx, req, cl, cur)
+	d, _, err := h.decide(c.Request.Context(), req, cl, cur)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
+	h.act(c, req, cl, cur, d)
+}
+
+func (h *Handler) act(c *gin.Context, req *storage.AuthRequest, cl *storage.Client, cur *current, d mfa.Decision) {
+	ctx := c.Request.Context()
 	switch d.Next {
 	case mfa.NextPassword:
 		h.showPassword(c, req, cl)

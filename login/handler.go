@@ -66,9 +66,8 @@ func (h *Handler) Mount(r gin.IRoutes) {
 	r.GET(base+"/logged-out", h.loggedOut)
 	r.StaticFS(base+"/static", web.Static())
 	h.Provider.CallbackAllowed = h.callbackAllowed
-	h.Provider.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int) {
-		p := page{Base: h.Provider.Prefix(), Title: "Invalid sign-in request",
-			Message: "The application that sent you here is unknown, or the address it asked to return to is not registered. Contact the application's administrator."}
+	h.Provider.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+		p := page{Base: h.Provider.Prefix(), Title: title, Message: message}
 		if err := h.Pages.Render(w, status, "error", p); err != nil {
 			h.Log.ErrorContext(r.Context(), "render error page", "err", err)
 		}
@@ -92,7 +91,7 @@ type page struct {
 	Message       string
 }
 
-func (h *Handler) page(c *gin.Context) page { return page{Base: h.Provider.Prefix()} }
+func (h *Handler) page() page { return page{Base: h.Provider.Prefix()} }
 
 // Typed errors the login flow ends with; fail writes each one.
 var (
@@ -106,7 +105,7 @@ var (
 // fail writes the error page for err. Anything unexpected is logged and
 // shown as a generic 500: no SQL, no stack, no internals reach the page.
 func (h *Handler) fail(c *gin.Context, err error) {
-	p := h.page(c)
+	p := h.page()
 	status := http.StatusInternalServerError
 	p.Title, p.Message = "Something went wrong", "Please try again in a moment."
 	switch {
@@ -145,10 +144,10 @@ const csrfCookie = "stepgate_csrf"
 // Forms echo it in a hidden field (double-submit cookie); the cookie is
 // HttpOnly and SameSite=Lax, so another site can neither read nor send it.
 func (h *Handler) csrfToken(c *gin.Context) string {
-	if v := h.Sessions.Cookies.get(c.Request, csrfCookie); len(v) == 43 {
+	if v := h.Sessions.Cookies.get(c.Request, csrfCookie); len(v) == len(op.NewSecret()) {
 		return v
 	}
-	v := newSecret()
+	v := op.NewSecret()
 	h.Sessions.Cookies.set(c.Writer, csrfCookie, v, 0)
 	return v
 }
@@ -174,7 +173,7 @@ func (h *Handler) callbackAllowed(r *http.Request, id string) bool {
 }
 
 func (h *Handler) loggedOut(c *gin.Context) {
-	p := h.page(c)
+	p := h.page()
 	h.render(c, http.StatusOK, "logged_out", p)
 }
 
@@ -195,5 +194,3 @@ func (h *Handler) audit(c *gin.Context, e storage.AuditEvent) error {
 	}
 	return nil
 }
-
-func newID() string { return op.NewID() }

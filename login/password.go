@@ -48,18 +48,8 @@ func (h *Handler) loginRequest(c *gin.Context, id string) (*storage.AuthRequest,
 // mfa.Decide's call: a live SSO session may complete the login at once or
 // need only a second factor; otherwise the password page is shown.
 func (h *Handler) showLogin(c *gin.Context) {
-	req, cl, err := h.loginRequest(c, c.Query("authRequestID"))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	if req.Done {
-		c.Redirect(http.StatusFound, h.Provider.CallbackURL(c.Request.Context(), req.ID))
-		return
-	}
-	cur, err := h.Sessions.Current(c.Request.Context(), c.Request)
-	if err != nil {
-		h.fail(c, err)
+	req, cl, cur, ok := h.begin(c, c.Query("authRequestID"))
+	if !ok {
 		return
 	}
 	if cur != nil {
@@ -72,7 +62,7 @@ func (h *Handler) showLogin(c *gin.Context) {
 }
 
 func (h *Handler) showPassword(c *gin.Context, req *storage.AuthRequest, cl *storage.Client) {
-	p := h.page(c)
+	p := h.page()
 	p.AppName, p.AuthRequestID, p.CSRF = cl.Name, req.ID, h.csrfToken(c)
 	p.Email = req.Params.LoginHint
 	if len(p.Email) > 320 {
@@ -121,7 +111,7 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	retry := func(reason string) {
 		ev.Reason = reason
 		h.audit(c, ev)
-		p := h.page(c)
+		p := h.page()
 		p.AppName, p.AuthRequestID, p.CSRF, p.Email, p.Error = cl.Name, req.ID, h.csrfToken(c), email, msgBadCredentials
 		h.render(c, http.StatusUnauthorized, "login", p)
 	}

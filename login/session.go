@@ -2,8 +2,6 @@ package login
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"time"
@@ -41,15 +39,6 @@ func (c Cookies) get(r *http.Request, base string) string {
 }
 
 const sessionCookie = "stepgate_session"
-
-// newSecret returns 256 random bits, base64url encoded.
-func newSecret() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 // Sessions manages SSO sessions: a random cookie value whose hash keys the
 // server-side row.
@@ -109,7 +98,7 @@ func (s *Sessions) Touch(ctx context.Context, c *current) error {
 // starts. It returns the session as stored.
 func (s *Sessions) Authenticated(ctx context.Context, w http.ResponseWriter, prev *current, user *storage.User, method string) (*storage.Session, error) {
 	now := s.Now()
-	value := newSecret()
+	value := op.NewSecret()
 	newHash := op.HashSecret(value)
 	var sess *storage.Session
 	if prev != nil && prev.user.ID == user.ID {

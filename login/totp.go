@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"html/template"
@@ -10,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -42,21 +44,17 @@ func (h *Handler) setupFlow(c *gin.Context, id string, post bool) *flow {
 	if f == nil {
 		return nil
 	}
-	st, err := h.userState(c.Request.Context(), f.cur.user)
-	if err != nil {
-		h.fail(c, err)
-		return nil
-	}
-	if !f.allows(mfa.FactorOTP) || st.HasTOTP {
+	if !f.allows(mfa.FactorOTP) || f.user.HasTOTP {
 		c.Redirect(http.StatusSeeOther, h.flowURL("/login/factor", f))
 		return nil
 	}
 	return f
 }
 
-// pending returns the user's unconfirmed binding if it is still fresh.
-func (h *Handler) pending(c *gin.Context, userID string) (*storage.FactorBinding, error) {
-	b, err := h.Store.GetFactor(c.Request.Context(), userID, storage.FactorTOTP)
+// pending returns the user's unconfirmed binding if it is still fresh, or
+// nil.
+func (h *Handler) pending(ctx context.Context, st storage.Store, userID string) (*storage.FactorBinding, error) {
+	b, err := st.GetFactor(ctx, userID, storage.FactorTOTP)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -77,16 +75,16 @@ func (h *Handler) showSetup(c *gin.Context) {
 func (h *Handler) renderSetup(c *gin.Context, f *flow, status int, errMsg, info string) {
 	ctx := c.Request.Context()
 	u := f.cur.user
-	p := setupPage{page: h.page(c), Step: "email", Masked: maskEmail(u.Email), Info: info,
+	p := setupPage{page: h.page(), Step: "email", Masked: maskEmail(u.Email), Info: info,
 		FactorURL: h.flowURL("/login/factor", f)}
 	p.AppName, p.AuthRequestID, p.CSRF, p.Error = f.client.Name, f.req.ID, h.csrfToken(c), errMsg
-	b, err := h.pending(c, u.ID)
+	b, err := h.pending(ctx, h.Store, u.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	if b != nil {
-		secret, err := h.Sealer.Open(b.SealedSecret, totpAAD(u.ID))
+		secret, err := h.openSecret(b)
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -153,7 +151,7 @@ func (h *Handler) verifySetupEmail(c *gin.Context) {
 			return "", err
 		}
 		return "", tx.PutPendingFactor(ctx, &storage.FactorBinding{
-			ID: newID(), UserID: u.ID, Kind: storage.FactorTOTP, SealedSecret: sealed, CreatedAt: h.Now()})
+			ID: op.NewID(), UserID: u.ID, Kind: storage.FactorTOTP, SealedSecret: sealed, CreatedAt: h.Now()})
 	})
 	switch {
 	case err != nil:
@@ -192,24 +190,13 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 	}
 	issued := false
 	ok, reason, err := h.attempt(c, f, mfa.EventOTP, "binding", func(tx storage.Store) (string, error) {
-		b, err := tx.GetFactor(ctx, u.ID, storage.FactorTOTP)
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && (!b.ConfirmedAt.IsZero() || h.Now().Sub(b.CreatedAt) >= pendingLifetime)) {
-			return mfa.ReasonExpiredCode, nil
+		b, err := h.pending(ctx, tx, u.ID)
+		if b == nil || err != nil {
+			return mfa.ReasonExpiredCode, err
 		}
-		if err != nil {
-			return "", err
-		}
-		secret, err := h.Sealer.Open(b.SealedSecret, totpAAD(u.ID))
-		if err != nil {
-			return "", err
-		}
-		code, ok := mfa.ParseCode(input)
-		if !ok {
-			return mfa.ReasonWrongCode, nil
-		}
-		step, ok := mfa.VerifyTOTP(secret, code, h.Now())
-		if !ok {
-			return mfa.ReasonWrongCode, nil
+		step, reason, err := h.totpStep(b, input)
+		if reason != "" || err != nil {
+			return reason, err
 		}
 		if err := tx.ConfirmFactor(ctx, b.ID, h.Now(), step); err != nil {
 			return "", err
@@ -257,7 +244,7 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 }
 
 func (h *Handler) showBackupCodes(c *gin.Context, f *flow, codes []string) {
-	p := backupPage{page: h.page(c), Codes: codes, ContinueURL: h.Provider.Prefix() + "/login?authRequestID=" + f.req.ID}
+	p := backupPage{page: h.page(), Codes: codes, ContinueURL: h.Provider.Prefix() + "/login?authRequestID=" + f.req.ID}
 	p.AppName = f.client.Name
 	text := "StepGate backup codes for " + f.cur.user.Email + "\nEach code works once.\n\n"
 	for _, code := range codes {

@@ -1,9 +1,13 @@
 package mfa
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // WorkspaceSetting is the settings key the workspace policy is stored under.
@@ -39,4 +43,17 @@ func (w WorkspacePolicy) EffectiveFactors() []string {
 // UsesOTP reports whether the workspace policy itself relies on OTP.
 func (w WorkspacePolicy) UsesOTP() bool {
 	return w.MFARequired && slices.Contains(w.EffectiveFactors(), FactorOTP)
+}
+
+// LoadWorkspace reads the stored workspace policy; none stored is the
+// default policy.
+func LoadWorkspace(ctx context.Context, st storage.Settings) (WorkspacePolicy, error) {
+	raw, err := st.GetSetting(ctx, WorkspaceSetting)
+	if errors.Is(err, storage.ErrNotFound) {
+		return WorkspacePolicy{}, nil
+	}
+	if err != nil {
+		return WorkspacePolicy{}, err
+	}
+	return ParseWorkspace(raw)
 }

@@ -146,7 +146,7 @@ func otpUsers(ctx context.Context, st storage.Store, except string) ([]string, e
 			out = append(out, fmt.Sprintf("%q (%s)", c.Name, c.ID))
 		}
 	}
-	ws, err := loadWorkspace(ctx, st)
+	ws, err := mfa.LoadWorkspace(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -154,15 +154,4 @@ func otpUsers(ctx context.Context, st storage.Store, except string) ([]string, e
 		out = append(out, "the workspace MFA policy")
 	}
 	return out, nil
-}
-
-func loadWorkspace(ctx context.Context, st storage.Store) (mfa.WorkspacePolicy, error) {
-	raw, err := st.GetSetting(ctx, mfa.WorkspaceSetting)
-	if errors.Is(err, storage.ErrNotFound) {
-		return mfa.WorkspacePolicy{}, nil
-	}
-	if err != nil {
-		return mfa.WorkspacePolicy{}, err
-	}
-	return mfa.ParseWorkspace(raw)
 }

@@ -36,7 +36,7 @@ func cmdWorkspace(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.close()
-	ws, err := loadWorkspace(ctx, a.store)
+	ws, err := mfa.LoadWorkspace(ctx, a.store)
 	if err != nil {
 		return err
 	}
