@@ -55,9 +55,9 @@ type Provider struct {
 	// cannot be redeemed in another browser.
 	CallbackAllowed func(r *http.Request, authRequestID string) bool
 	// ErrorPage renders an authorization error that must not be redirected
-	// (unknown client, unregistered redirect URI) as a page of the site
-	// instead of the library's plain text.
-	ErrorPage func(w http.ResponseWriter, r *http.Request, status int)
+	// (unknown client, unregistered redirect URI, a callback from the wrong
+	// browser) as a page of the site instead of plain text.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, title, message string)
 }
 
 // NewProvider builds the library provider over st.
@@ -132,14 +132,20 @@ func (p *Provider) Mount(e *gin.Engine) {
 				ew := &errorPageWriter{ResponseWriter: w}
 				inner.ServeHTTP(ew, r)
 				if ew.intercepted {
-					p.ErrorPage(w, r, http.StatusBadRequest)
+					p.ErrorPage(w, r, http.StatusBadRequest, "Invalid sign-in request",
+						"The application that sent you here is unknown, or the address it asked to return to is not registered. Contact the application's administrator.")
 				}
 				return
 			}
 		case r.URL.Path == keysPath:
 			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
 		case r.URL.Path == callbackPath && p.CallbackAllowed != nil && !p.CallbackAllowed(r, r.URL.Query().Get("id")):
-			http.Error(w, "This sign-in cannot be completed in this browser. Return to the application and start again.", http.StatusBadRequest)
+			const msg = "This sign-in cannot be completed in this browser. Return to the application and start again."
+			if p.ErrorPage != nil {
+				p.ErrorPage(w, r, http.StatusBadRequest, "Sign-in not completed", msg)
+			} else {
+				http.Error(w, msg, http.StatusBadRequest)
+			}
 			return
 		case r.URL.Path == endSessionPath && p.OnLogout != nil:
 			w = &logoutWriter{ResponseWriter: w, r: r, onLogout: p.OnLogout}

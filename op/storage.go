@@ -70,19 +70,19 @@ func HashSecret(s string) string {
 
 // NewID returns a random 128-bit identifier in hex: safe in URLs and on a
 // command line (a base64url ID may start with "-" and read as a flag).
+// crypto/rand.Read never fails (Go 1.24+).
 func NewID() string {
 	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
+	rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-func randomString(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
-	}
+// NewSecret returns 256 random bits, base64url encoded (43 characters): the
+// form of every bearer secret StepGate hands out (session cookies, CSRF
+// tokens, refresh tokens, client secrets). Only its hash is stored.
+func NewSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -210,7 +210,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.Toke
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
 	now := s.Now()
-	value := randomString(32)
+	value := NewSecret()
 	rt := &storage.RefreshToken{
 		ID: NewID(), TokenHash: HashSecret(value), FamilyID: NewID(), ClientID: g.clientID, UserID: g.userID,
 		Audience: g.audience, Scopes: g.scopes, AMR: g.amr, ACR: g.acr, AuthTime: g.authTime,
@@ -415,20 +415,19 @@ func (s *Storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // tokens it also restores acr, which the library only takes from auth
 // requests.
 func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req zop.IDTokenRequest, scopes []string) error {
-	if err := s.setUserinfo(ctx, info, req.GetSubject(), scopes); err != nil {
+	u, err := s.Store.GetUser(ctx, req.GetSubject())
+	if err != nil {
 		return err
 	}
+	fillUserinfo(info, u, scopes)
 	if r, ok := req.(*refreshRequest); ok && r.t.ACR != "" {
 		info.AppendClaims("acr", r.t.ACR)
 	}
 	return nil
 }
 
-func (s *Storage) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
-	u, err := s.Store.GetUser(ctx, userID)
-	if err != nil {
-		return err
-	}
+// fillUserinfo sets the claims the scopes grant.
+func fillUserinfo(info *oidc.UserInfo, u *storage.User, scopes []string) {
 	info.Subject = u.ID
 	if hasScope(scopes, oidc.ScopeEmail) {
 		info.Email = u.Email
@@ -438,48 +437,43 @@ func (s *Storage) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID s
 		info.Name = u.Name
 		info.PreferredUsername = u.Email
 	}
-	return nil
 }
 
-// activeToken loads an access token that is neither revoked nor expired and
-// whose user is still enabled.
-func (s *Storage) activeToken(ctx context.Context, id string) (*storage.Token, error) {
+var errInactive = errors.New("token is not active")
+
+// activeToken loads an access token of subject that is neither revoked nor
+// expired, with its user, who must still be enabled.
+func (s *Storage) activeToken(ctx context.Context, id, subject string) (*storage.Token, *storage.User, error) {
 	t, err := s.Store.GetToken(ctx, id)
-	if err != nil {
-		return nil, errors.New("token is not active")
+	if err != nil || t.UserID != subject || !t.RevokedAt.IsZero() || !s.Now().Before(t.ExpiresAt) {
+		return nil, nil, errInactive
 	}
-	if !t.RevokedAt.IsZero() || !s.Now().Before(t.ExpiresAt) {
-		return nil, errors.New("token is not active")
+	u, err := s.Store.GetUser(ctx, t.UserID)
+	if err != nil || u.Disabled {
+		return nil, nil, errInactive
 	}
-	if u, err := s.Store.GetUser(ctx, t.UserID); err != nil || u.Disabled {
-		return nil, errors.New("token is not active")
-	}
-	return t, nil
+	return t, u, nil
 }
 
 func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
-	t, err := s.activeToken(ctx, tokenID)
+	t, u, err := s.activeToken(ctx, tokenID, subject)
 	if err != nil {
 		return err
 	}
-	if t.UserID != subject {
-		return errors.New("token is not active")
-	}
-	return s.setUserinfo(ctx, info, t.UserID, t.Scopes)
+	fillUserinfo(info, u, t.Scopes)
+	return nil
 }
 
-// SetIntrospectionFromToken answers RFC 7662 for the token's own client,
-// with amr, acr and auth_time so resource servers can demand step-up
-// (RFC 9470).
-func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	t, err := s.activeToken(ctx, tokenID)
-	if err != nil || t.UserID != subject {
-		return errors.New("token is not active")
-	}
-	info := new(oidc.UserInfo)
-	if err := s.setUserinfo(ctx, info, t.UserID, t.Scopes); err != nil {
+// SetIntrospectionFromToken answers RFC 7662 to any authenticated
+// confidential client (resource servers are clients of their own), with
+// amr, acr and auth_time so they can demand step-up (RFC 9470).
+func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
+	t, u, err := s.activeToken(ctx, tokenID, subject)
+	if err != nil {
 		return err
 	}
+	info := new(oidc.UserInfo)
+	fillUserinfo(info, u, t.Scopes)
 	resp.SetUserInfo(info)
 	resp.Active = true
 	resp.Scope = t.Scopes

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
-	"strings"
+	"net/url"
 	"time"
 
 	"github.com/stepgate/stepgate/keys"
@@ -92,14 +92,10 @@ func open(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*ap
 func (a *app) close() { a.store.Close() }
 
 // redactURL hides a password in a database URL for logs.
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.Index(u[i+3:], "@"); j >= 0 {
-			creds := u[i+3 : i+3+j]
-			if k := strings.Index(creds, ":"); k >= 0 {
-				return u[:i+3] + creds[:k] + ":***" + u[i+3+j:]
-			}
-		}
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
 	}
-	return u
+	return u.Redacted()
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"text/tabwriter"
@@ -45,24 +42,10 @@ func checkRedirectURI(raw string) error {
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
 		return fmt.Errorf("redirect URI %q must be an absolute URL without a fragment", raw)
 	}
-	switch u.Scheme {
-	case "https":
+	if u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname())) {
 		return nil
-	case "http":
-		h := u.Hostname()
-		if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
-			return nil
-		}
 	}
 	return fmt.Errorf("redirect URI %q must use https (http is allowed only for localhost)", raw)
-}
-
-func newClientSecret() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func cmdClient(ctx context.Context, e env, args []string) error {
@@ -190,7 +173,7 @@ func createClient(ctx context.Context, st storage.Store, name string, redirects,
 	}
 	var secret string
 	if !public {
-		secret = newClientSecret()
+		secret = op.NewSecret()
 		c.SecretHash = op.HashSecret(secret)
 	}
 	if err := st.CreateClient(ctx, c); err != nil {

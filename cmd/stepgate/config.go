@@ -358,20 +358,16 @@ func validateIssuer(issuer string, dev bool) error {
 	if err != nil || u.Host == "" || strings.ContainsAny(issuer, "?#") || u.User != nil {
 		return errors.New(msg)
 	}
-	switch u.Scheme {
-	case "https":
+	if u.Scheme == "https" || (u.Scheme == "http" && dev && isLoopback(u.Hostname())) {
 		return nil
-	case "http":
-		h := u.Hostname()
-		loopback := h == "localhost"
-		if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
-			loopback = true
-		}
-		if dev && loopback {
-			return nil
-		}
 	}
 	return errors.New(msg)
+}
+
+// isLoopback: localhost or a loopback IP, where plain http is acceptable.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // insecureIssuer reports whether the issuer is plain http (dev only).

@@ -22,7 +22,7 @@ func devBootstrap(ctx context.Context, a *app, e env) error {
 	if err != nil || len(users) > 0 {
 		return err
 	}
-	password := newClientSecret()[:20]
+	password := op.NewSecret()[:20]
 	phc, err := newHasher().Hash(ctx, password)
 	if err != nil {
 		return err
