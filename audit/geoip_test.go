@@ -1,47 +1,16 @@
 package audit_test
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
 	"github.com/stepgate/stepgate/audit"
+	"github.com/stepgate/stepgate/audit/audittest"
 )
-
-// writeMMDB builds a database of dbType mapping each CIDR to a record.
-func writeMMDB(t *testing.T, dbType string, records map[string]mmdbtype.Map) string {
-	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: dbType, RecordSize: 24})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for cidr, rec := range records {
-		_, network, err := net.ParseCIDR(cidr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tree.Insert(network, rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "test.mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 func country(code string) mmdbtype.Map {
 	return mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(code),
@@ -51,7 +20,7 @@ func country(code string) mmdbtype.Map {
 // openTestGeoIP is a GeoLite2-Country-shaped database with a few networks.
 func openTestGeoIP(t *testing.T) *audit.GeoIP {
 	t.Helper()
-	path := writeMMDB(t, "GeoLite2-Country", map[string]mmdbtype.Map{
+	path := audittest.WriteMMDB(t, "GeoLite2-Country", map[string]mmdbtype.Map{
 		"81.2.69.0/24":     country("GB"),
 		"2.125.160.0/24":   country("FR"),
 		"2a02:ec80::/32":   country("DE"),
@@ -110,13 +79,13 @@ func TestOpenGeoIPRefusesWhatItCannotUse(t *testing.T) {
 	if _, err := audit.OpenGeoIP(junk); err == nil {
 		t.Error("opened junk")
 	}
-	asn := writeMMDB(t, "GeoLite2-ASN", map[string]mmdbtype.Map{
+	asn := audittest.WriteMMDB(t, "GeoLite2-ASN", map[string]mmdbtype.Map{
 		"81.2.69.0/24": {"autonomous_system_number": mmdbtype.Uint32(20712)},
 	})
 	if _, err := audit.OpenGeoIP(asn); err == nil || !strings.Contains(err.Error(), `"GeoLite2-ASN"`) {
 		t.Errorf("ASN database: %v", err)
 	}
-	city := writeMMDB(t, "GeoIP2-City", map[string]mmdbtype.Map{"81.2.69.0/24": country("GB")})
+	city := audittest.WriteMMDB(t, "GeoIP2-City", map[string]mmdbtype.Map{"81.2.69.0/24": country("GB")})
 	g, err := audit.OpenGeoIP(city)
 	if err != nil {
 		t.Fatal(err)
