@@ -79,20 +79,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*storage.User
 }
 
 func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
-	rows, err := s.query(ctx, qListUsers)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *u)
-	}
-	return out, mapErr(rows.Err())
+	return collect(ctx, s, scanUser, qListUsers)
 }
 
 func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
