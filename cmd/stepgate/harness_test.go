@@ -102,11 +102,18 @@ func freePort(t *testing.T) string {
 // startServer starts StepGate in --dev mode on database.
 func startServer(t *testing.T, database, dataDir string, extra ...string) *testServer {
 	t.Helper()
+	return startServerAt(t, "", database, dataDir, extra...)
+}
+
+// startServerAt starts StepGate with an issuer that has path (e.g. "/auth").
+func startServerAt(t *testing.T, path, database, dataDir string, extra ...string) *testServer {
+	t.Helper()
 	addr := freePort(t)
+	issuer := "http://" + addr + path
 	s := &testServer{
-		t: t, issuer: "http://" + addr, dataDir: dataDir, logs: &syncBuffer{}, done: make(chan int, 1),
+		t: t, issuer: issuer, dataDir: dataDir, logs: &syncBuffer{}, done: make(chan int, 1),
 		args: append([]string{"--dev", "--data-dir", dataDir, "--database", database, "--listen", addr,
-			"--issuer", "http://" + addr, "--log-level", "debug"}, extra...),
+			"--issuer", issuer, "--log-level", "debug"}, extra...),
 	}
 	s.start()
 	return s

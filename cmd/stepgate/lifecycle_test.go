@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 )
 
 func jwksKids(t *testing.T, issuer string) []string {
@@ -166,5 +165,30 @@ func TestStartupRefusals(t *testing.T) {
 	if code, out := runCode(append([]string{"keys", "list", "--master-key-file", keyFile}, base...)...); code != 0 || strings.Count(out, "RS256") != 1 {
 		t.Fatalf("keys list: %d %s", code, out)
 	}
-	_ = oauth2.GenerateVerifier
+}
+
+func TestIssuerWithAPath(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServerAt(t, "/auth", "sqlite://"+dir+"/db.sqlite", dir)
+	srv.createUser(testEmail, testPassword)
+	c := srv.createClient("--name", "App", "--redirect-uri", redirectURI)
+	r := newRP(t, srv, c) // go-oidc checks the document's issuer matches
+	for _, path := range []string{"/keys", "/healthz", "/login?authRequestID=x"} {
+		resp, err := http.Get(srv.issuer + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			t.Errorf("%s not served under the issuer path", path)
+		}
+	}
+	if resp, _ := http.Get(strings.TrimSuffix(srv.issuer, "/auth") + "/keys"); resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Error("/keys served outside the issuer path")
+	}
+	b := newBrowser(t, redirectURI)
+	f := r.start()
+	if tk := r.mustExchange(f, r.login(b, f, testEmail, testPassword)); tk.claims["iss"] != srv.issuer {
+		t.Errorf("iss = %v", tk.claims["iss"])
+	}
 }

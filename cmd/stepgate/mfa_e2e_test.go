@@ -84,7 +84,7 @@ func bindTOTP(t *testing.T, b *browser, smtp *mailtest.Server, seen *int, p page
 		t.Fatalf("no manual key on the scan page:\n%s", p.body)
 	}
 	key := strings.ReplaceAll(m[1], " ", "")
-	secret, err := base64Decode32(key)
+	secret, err := base32NoPad.DecodeString(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,10 +111,6 @@ func bindTOTP(t *testing.T, b *browser, smtp *mailtest.Server, seen *int, p page
 	waitAwayFromStepEdge()
 	p = b.submit(p, map[string]string{"code": mfa.TOTPCode(secret, time.Now())})
 	return secret, p
-}
-
-func base64Decode32(s string) ([]byte, error) {
-	return decodeBase32(s)
 }
 
 // waitAwayFromStepEdge avoids computing a code in the last second of a
@@ -153,6 +149,17 @@ func TestSecondFactors(t *testing.T) {
 				if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "The code is not valid.") {
 					t.Fatalf("wrong code answered %d", bad.status)
 				}
+				// The code is bound to this login: another login of the same
+				// user (another browser) cannot use it.
+				other := newBrowser(t, redirectURI)
+				op := passwordStep(t, other, r.start())
+				op = other.submit(op, nil)
+				otherCode := emailedCode(t, smtp, &seen)
+				if code != otherCode {
+					if p := other.submit(op, map[string]string{"code": code}); p.status != http.StatusUnauthorized {
+						t.Fatalf("a code of another login answered %d", p.status)
+					}
+				}
 				q := r.callback(f, b.submit(bad, map[string]string{"code": code}))
 				tk := r.mustExchange(f, q.Get("code"))
 				if got := amrOf(tk.claims["amr"]); !slices.Equal(got, []string{"pwd", "email", "mfa"}) || tk.claims["acr"] != "2fa" {
@@ -169,8 +176,8 @@ func TestSecondFactors(t *testing.T) {
 				if in := r.introspect(nt.AccessToken); in["acr"] != "2fa" {
 					t.Errorf("introspection acr = %v", in["acr"])
 				}
-				// The code was single use and the session now holds email:
-				// a new login in the same browser needs nothing more.
+				// The session now holds email: a new login in the same browser
+				// needs nothing more.
 				f = r.start()
 				if q := r.callback(f, b.get(f.authURL)); q.Get("code") == "" {
 					t.Errorf("SSO with email done: %v", q)
@@ -271,8 +278,4 @@ func TestSecondFactors(t *testing.T) {
 			})
 		})
 	}
-}
-
-func decodeBase32(s string) ([]byte, error) {
-	return base32NoPad.DecodeString(s)
 }

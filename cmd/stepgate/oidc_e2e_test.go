@@ -400,6 +400,32 @@ func TestOIDC(t *testing.T) {
 				if _, err := r.exchange(wrong, code); err == nil {
 					t.Fatal("exchange with a wrong code_verifier succeeded")
 				}
+				f = r.start()
+				code = r.login(newBrowser(t, redirectURI), f, testEmail, testPassword)
+				other := *r
+				other.conf.RedirectURL = logoutURI // registered, but not the one the code was issued for
+				if _, err := other.exchange(f, code); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+					t.Fatalf("exchange with another redirect_uri: %v", err)
+				}
+			})
+
+			t.Run("a completed login's code is issued only to the browser that completed it", func(t *testing.T) {
+				callback := srv.issuer + "/authorize/callback"
+				b := newBrowser(t, callback)
+				f := r.start()
+				p := b.submit(b.get(f.authURL), map[string]string{"email": testEmail, "password": testPassword})
+				loc := p.url.ResolveReference(p.redirect()).String()
+				if !strings.HasPrefix(loc, callback) {
+					t.Fatalf("expected the callback, got %d %s", p.status, loc)
+				}
+				thief := newBrowser(t, redirectURI)
+				if got := thief.get(loc); got.status != http.StatusBadRequest || !strings.Contains(got.body, "Sign-in not completed") {
+					t.Fatalf("callback in another browser answered %d", got.status)
+				}
+				b.stopAt = redirectURI
+				if q := r.callback(f, b.get(loc)); q.Get("code") == "" {
+					t.Fatalf("callback in the right browser: %v", q)
+				}
 			})
 
 			t.Run("refresh tokens rotate, and reuse revokes the family", func(t *testing.T) {
@@ -471,6 +497,11 @@ func TestOIDC(t *testing.T) {
 					p := b.submit(b.get(f.authURL), map[string]string{"email": email, "password": "wrong password"})
 					answers = append(answers, p)
 				}
+				// A disabled account, even with its right password.
+				srv.createUser("gone@example.com", "gone password 123")
+				srv.cli("", "user", "disable", "gone@example.com")
+				f := r.start()
+				answers = append(answers, b.submit(b.get(f.authURL), map[string]string{"email": "gone@example.com", "password": "gone password 123"}))
 				for _, p := range answers {
 					if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "The email or password is not correct.") {
 						t.Errorf("failed login answered %d:\n%s", p.status, p.body)
@@ -531,6 +562,10 @@ func TestOIDC(t *testing.T) {
 				tk := pub.mustExchange(f, pub.login(b, f, testEmail, testPassword))
 				if tk.id.Subject != userID {
 					t.Errorf("public client login sub = %s", tk.id.Subject)
+				}
+				// Introspection is for confidential clients only.
+				if in := pub.introspect(tk.oauth.AccessToken); in["active"] == true {
+					t.Errorf("a public client could introspect: %v", in)
 				}
 			})
 		})
