@@ -103,8 +103,9 @@ type Decision struct {
 	// when the user has some (BackupAllowed).
 	Factors       []string
 	BackupAllowed bool
-	// MustBind is set when the only way forward is to bind an authenticator
-	// (OTP is the only factor and the user has none).
+	// MustBind is set when the only way forward is to bind an authenticator:
+	// the user has none and OTP is the only factor, or the workspace policy
+	// requires the factor.
 	MustBind bool
 	// When Next is NextDone: the claims for the tokens.
 	AMR      []string
