@@ -86,11 +86,11 @@ const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_at BIGINT NOT NULL
 )`
 
-// Applied returns the applied versions and their times. A database without
-// the bookkeeping table has none applied.
-func Applied(ctx context.Context, db *sqlx.DB) (map[int]time.Time, error) {
-	if _, err := db.ExecContext(ctx, createTable); err != nil {
-		return nil, fmt.Errorf("migrations: create bookkeeping table: %w", err)
+// appliedVersions returns the applied versions and their times. A database
+// without the bookkeeping table has none applied (the table is created).
+func appliedVersions(ctx context.Context, db *sqlx.DB, dialect string) (map[int]time.Time, error) {
+	if err := createBookkeeping(ctx, db, dialect); err != nil {
+		return nil, err
 	}
 	rows, err := db.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
 	if err != nil {
@@ -109,6 +109,20 @@ func Applied(ctx context.Context, db *sqlx.DB) (map[int]time.Time, error) {
 	return out, rows.Err()
 }
 
+// createBookkeeping creates schema_migrations under the migration lock:
+// PostgreSQL can fail two concurrent CREATE TABLE IF NOT EXISTS with a
+// duplicate key in its catalog.
+func createBookkeeping(ctx context.Context, db *sqlx.DB, dialect string) error {
+	err := locked(ctx, db, dialect, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, createTable)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("migrations: create bookkeeping table: %w", err)
+	}
+	return nil
+}
+
 // StatusOf lists every known migration with its applied time, plus the
 // highest applied version (which may exceed what this binary knows).
 func StatusOf(ctx context.Context, db *sqlx.DB, dialect string) ([]Status, int, error) {
@@ -116,7 +130,7 @@ func StatusOf(ctx context.Context, db *sqlx.DB, dialect string) ([]Status, int, 
 	if err != nil {
 		return nil, 0, err
 	}
-	applied, err := Applied(ctx, db)
+	applied, err := appliedVersions(ctx, db, dialect)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -154,15 +168,14 @@ func Check(ctx context.Context, db *sqlx.DB, dialect string) error {
 }
 
 // Up applies every pending migration, each in its own transaction, and
-// returns the versions it applied. Replicas starting together are safe: on
-// PostgreSQL a transaction-scoped advisory lock serialises them, on SQLite
-// the write transaction does, and each re-checks inside its transaction.
+// returns the versions it applied. Replicas starting together are safe: each
+// step holds the migration lock (see locked) and re-checks inside it.
 func Up(ctx context.Context, db *sqlx.DB, dialect string, now func() time.Time) ([]int, error) {
 	all, err := All(dialect)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := Applied(ctx, db); err != nil {
+	if err := createBookkeeping(ctx, db, dialect); err != nil {
 		return nil, err
 	}
 	var done []int
@@ -178,31 +191,46 @@ func Up(ctx context.Context, db *sqlx.DB, dialect string, now func() time.Time) 
 	return done, nil
 }
 
-func apply(ctx context.Context, db *sqlx.DB, dialect string, m Migration, now time.Time) (bool, error) {
+func apply(ctx context.Context, db *sqlx.DB, dialect string, m Migration, now time.Time) (applied bool, err error) {
+	err = locked(ctx, db, dialect, func(tx *sqlx.Tx) error {
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.Version); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+			m.Version, m.Name, now.UnixMilli()); err != nil {
+			return err
+		}
+		applied = true
+		return nil
+	})
+	return applied, err
+}
+
+// locked runs fn in a transaction holding the migration lock, so replicas
+// change the schema one at a time: on PostgreSQL a transaction-scoped
+// advisory lock, on SQLite the write transaction itself (sqlstore opens it
+// with _txlock=immediate).
+func locked(ctx context.Context, db *sqlx.DB, dialect string, fn func(tx *sqlx.Tx) error) error {
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer tx.Rollback()
 	if dialect == Postgres {
 		// Any constant works; it only has to be the same for every replica.
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7363746570)`); err != nil {
-			return false, err
+			return err
 		}
 	}
-	var n int
-	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.Version); err != nil {
-		return false, err
+	if err := fn(tx); err != nil {
+		return err
 	}
-	if n > 0 {
-		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return false, err
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-		m.Version, m.Name, now.UnixMilli()); err != nil {
-		return false, err
-	}
-	return true, tx.Commit()
+	return tx.Commit()
 }

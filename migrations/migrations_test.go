@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,7 +85,10 @@ func engines(t *testing.T) []engine {
 	es := []engine{{
 		dialect: SQLite,
 		open: func(t *testing.T) *sqlx.DB {
-			db, err := sqlx.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "m.db")+"?_pragma=foreign_keys(1)")
+			// Pragmas as sqlstore opens the database: concurrent migrators
+			// wait for each other's write transactions.
+			db, err := sqlx.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "m.db")+
+				"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_txlock=immediate")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,6 +217,54 @@ func TestCheck(t *testing.T) {
 			err = Check(ctx, db, e.dialect)
 			if err == nil || !strings.Contains(err.Error(), "newer") {
 				t.Errorf("Check with version %d applied = %v, want a newer-schema error", newer, err)
+			}
+		})
+	}
+}
+
+// Replicas started together with --auto-migrate run Up on one fresh database
+// at once. One round catches a missing lock only sometimes, so it runs
+// several, each with every connection open beforehand so the calls overlap.
+func TestConcurrentUpAppliesEachMigrationOnce(t *testing.T) {
+	const replicas, rounds = 8, 8
+	for _, e := range engines(t) {
+		t.Run(e.dialect, func(t *testing.T) {
+			for round := range rounds {
+				db := e.open(t)
+				var warm sync.WaitGroup
+				for range replicas {
+					warm.Go(func() { db.Ping() })
+				}
+				warm.Wait()
+
+				applied := make([][]int, replicas)
+				errs := make([]error, replicas)
+				start := make(chan struct{})
+				var wg sync.WaitGroup
+				for i := range replicas {
+					wg.Go(func() {
+						<-start
+						applied[i], errs[i] = Up(context.Background(), db, e.dialect, fixedNow)
+					})
+				}
+				close(start)
+				wg.Wait()
+
+				var all []int
+				for i, err := range errs {
+					if err != nil {
+						t.Fatalf("round %d, replica %d: %v", round, i, err)
+					}
+					all = append(all, applied[i]...)
+				}
+				slices.Sort(all)
+				var want []int
+				for v := range Latest(e.dialect) {
+					want = append(want, v+1)
+				}
+				if !slices.Equal(all, want) {
+					t.Fatalf("round %d: replicas applied %v together, want each of %v once", round, all, want)
+				}
 			}
 		})
 	}
