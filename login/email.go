@@ -15,10 +15,10 @@ import (
 )
 
 // Email code purposes: a code is bound to its purpose, its user and the
-// login it was sent for.
+// login it was sent for; the mail package words each purpose.
 const (
-	purposeLogin    = "login"
-	purposeBindTOTP = "bind-totp"
+	purposeLogin    = mail.PurposeLogin
+	purposeBindTOTP = mail.PurposeBindTOTP
 )
 
 // Email code rules.

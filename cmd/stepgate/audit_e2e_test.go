@@ -3,47 +3,24 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
-	"github.com/maxmind/mmdbwriter/mmdbtype"
-
+	"github.com/stepgate/stepgate/audit/audittest"
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 )
 
-// countryDB writes a MaxMind-format country database placing 81.2.69.0/24
-// in GB.
-func countryDB(t *testing.T) string {
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-Country", RecordSize: 24})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, network, _ := net.ParseCIDR("81.2.69.0/24")
-	if err := tree.Insert(network, mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String("GB")}}); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "country.mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	return path
+// gbDB is a country database placing 81.2.69.0/24 in GB.
+func gbDB(t *testing.T) string {
+	return audittest.WriteCountryDB(t, map[string]string{"81.2.69.0/24": "GB"})
 }
 
 func TestAuditRowsCarryWhereFromAndNoSecrets(t *testing.T) {
 	for name, database := range engines(t) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			geo := countryDB(t)
+			geo := gbDB(t)
 			srv := startServer(t, database(t, dir), dir, "--geoip-db", geo, "--trusted-proxies", "127.0.0.1")
 			srv.createUser(testEmail, testPassword)
 			c := srv.createClient("--name", "App", "--redirect-uri", redirectURI)
@@ -100,7 +77,7 @@ func TestAuditRowsCarryWhereFromAndNoSecrets(t *testing.T) {
 
 func TestForwardedForIsIgnoredFromUntrustedPeers(t *testing.T) {
 	dir := t.TempDir()
-	srv := startServer(t, "sqlite://"+dir+"/db.sqlite", dir, "--geoip-db", countryDB(t))
+	srv := startServer(t, "sqlite://"+dir+"/db.sqlite", dir, "--geoip-db", gbDB(t))
 	c := srv.createClient("--name", "App", "--redirect-uri", redirectURI)
 	r := newRP(t, srv, c)
 	b := newBrowser(t, redirectURI)
