@@ -318,15 +318,6 @@ func authRequestCases() []conformanceCase {
 				}
 			}
 		}},
-		{"delete removes an auth request", func(t *testing.T, s Store) {
-			ctx := t.Context()
-			seedClient(t, s, "c1")
-			must(t, s.CreateAuthRequest(ctx, fixtureAuthRequest("ar1", "c1")))
-			must(t, s.DeleteAuthRequest(ctx, "ar1"))
-			_, err := s.GetAuthRequest(ctx, "ar1")
-			wantErr(t, err, ErrNotFound)
-			wantErr(t, s.DeleteAuthRequest(ctx, "ar1"), ErrNotFound)
-		}},
 		{"expired requests are swept, but not while their code lives", func(t *testing.T, s Store) {
 			ctx := t.Context()
 			seedClient(t, s, "c1")

@@ -99,10 +99,9 @@ type AuthRequests interface {
 	// an expired code yields ErrExpired and is not marked used; an unknown
 	// one ErrNotFound.
 	RedeemAuthCode(ctx context.Context, codeHash string, now time.Time) (*AuthRequest, error)
-	DeleteAuthRequest(ctx context.Context, id string) error
 	// DeleteExpiredAuthRequests removes requests whose own and whose code's
 	// lifetimes are both over, so a replayed code is recognised as long as
-	// it is valid.
+	// it is valid. It is the only way a request is removed.
 	DeleteExpiredAuthRequests(ctx context.Context, now time.Time) (int64, error)
 }
 

@@ -30,7 +30,6 @@ const (
 	qRedeemAuthCode = `UPDATE auth_requests SET code_used_at = ?
 		WHERE code_hash = ? AND code_used_at = 0 AND done = ? AND code_expires_at > ?
 		RETURNING ` + authRequestColumns
-	qDeleteAuthRequest = `DELETE FROM auth_requests WHERE id = ?`
 	// A request outlives its own expiry while its code is still valid, so a
 	// replayed code is recognised (and its tokens revoked) for the code's
 	// whole lifetime.
@@ -110,10 +109,6 @@ func (s *Store) RedeemAuthCode(ctx context.Context, codeHash string, now time.Ti
 	default:
 		return nil, storage.ErrExpired
 	}
-}
-
-func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
-	return s.execOne(ctx, qDeleteAuthRequest, id)
 }
 
 // DeleteExpiredAuthRequests removes requests whose own lifetime and whose
