@@ -107,9 +107,6 @@ func (s *Store) UseRefreshToken(ctx context.Context, id string, now time.Time) e
 }
 
 func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
-	if familyID == "" {
-		return nil
-	}
 	return s.InTx(ctx, func(tx storage.Store) error {
 		t := tx.(*Store)
 		if _, err := t.exec(ctx, qRevokeFamilyAccess, ms(now), familyID); err != nil {
