@@ -125,19 +125,6 @@ func (s *Store) UseTOTPStep(ctx context.Context, bindingID string, step int64) e
 	return s.usedOrMissing(ctx, qConfirmedExists, bindingID)
 }
 
-// usedOrMissing tells, after a conditional update matched nothing, whether
-// the record exists (ErrAlreadyUsed) or not (ErrNotFound).
-func (s *Store) usedOrMissing(ctx context.Context, countQuery, id string) error {
-	var n int
-	if err := s.queryRow(ctx, countQuery, id).Scan(&n); err != nil {
-		return mapErr(err)
-	}
-	if n == 0 {
-		return storage.ErrNotFound
-	}
-	return storage.ErrAlreadyUsed
-}
-
 // DeleteFactors removes the user's bindings of the kind, pending and
 // confirmed. Backup codes are left alone.
 func (s *Store) DeleteFactors(ctx context.Context, userID, kind string) error {

@@ -28,14 +28,6 @@ func scanSigningKey(row scanner) (*storage.SigningKey, error) {
 	return &k, nil
 }
 
-// blob never hands the driver a nil slice: both drivers would bind NULL.
-func blob(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
 func (s *Store) CreateSigningKey(ctx context.Context, k *storage.SigningKey) error {
 	_, err := s.exec(ctx, qInsertSigningKey, k.ID, k.Algorithm, blob(k.SealedPrivate), string(k.PublicJWK),
 		ms(k.CreatedAt), ms(k.ActiveAt), ms(k.RetiredAt))

@@ -166,6 +166,19 @@ func (s *Store) execCount(ctx context.Context, query string, args ...any) (int64
 	return n, mapErr(err)
 }
 
+// usedOrMissing tells, after a conditional update matched nothing, whether
+// the record exists (ErrAlreadyUsed) or not (ErrNotFound).
+func (s *Store) usedOrMissing(ctx context.Context, countQuery, id string) error {
+	var n int
+	if err := s.queryRow(ctx, countQuery, id).Scan(&n); err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return storage.ErrAlreadyUsed
+}
+
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
 	return s.q.QueryRowxContext(ctx, s.db.Rebind(query), args...)
 }
@@ -174,6 +187,8 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sqlx.Row
 	rows, err := s.q.QueryxContext(ctx, s.db.Rebind(query), args...)
 	return rows, mapErr(err)
 }
+
+type scanner interface{ Scan(dest ...any) error }
 
 // collect runs a query and scans every row with scan.
 func collect[T any](ctx context.Context, s *Store, scan func(scanner) (*T, error), query string, args ...any) ([]T, error) {
@@ -222,6 +237,14 @@ func ms(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixMilli()
+}
+
+// blob never hands the driver a nil slice: both drivers would bind NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // msTime scans stored Unix milliseconds into a time.Time; 0 is the zero time.

@@ -43,8 +43,6 @@ var (
 	qResetMFA        = `UPDATE users SET mfa_failures = 0, mfa_locked_until = 0 WHERE id = ?`
 )
 
-type scanner interface{ Scan(dest ...any) error }
-
 func scanUser(row scanner) (*storage.User, error) {
 	var u storage.User
 	var role string
