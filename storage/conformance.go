@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -309,6 +310,25 @@ func txCases() []conformanceCase {
 			wantErr(t, err, errConformanceBoom)
 			_, err = s.GetClient(ctx, "c1")
 			wantErr(t, err, ErrNotFound)
+		}},
+		{"a panic in a transaction rolls it back and releases its locks", func(t *testing.T, s Store) {
+			ctx := t.Context()
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Error("the panic did not reach InTx's caller")
+					}
+				}()
+				s.InTx(ctx, func(tx Store) error {
+					must(t, tx.CreateUser(ctx, fixtureUser("u1", RoleOwner)))
+					panic(errConformanceBoom)
+				})
+			}()
+			// A transaction left open would still hold u1's key (and on
+			// SQLite the write lock): this write would wait for it.
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			must(t, s.CreateUser(wctx, fixtureUser("u1", RoleOwner)))
 		}},
 		{"multi-step methods called in a transaction roll back with it", func(t *testing.T, s Store) {
 			ctx := t.Context()

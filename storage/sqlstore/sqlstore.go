@@ -117,6 +117,8 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // InTx runs fn in a transaction. Nested calls join the outer transaction.
+// The rollback is deferred so that a panic in fn (which gin's recovery turns
+// into a 500) does not leave the transaction holding its locks.
 func (s *Store) InTx(ctx context.Context, fn func(tx storage.Store) error) error {
 	if _, inTx := s.q.(*sqlx.Tx); inTx {
 		return fn(s)
@@ -125,8 +127,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx storage.Store) error) error
 	if err != nil {
 		return mapErr(err)
 	}
+	defer tx.Rollback() // after Commit, a no-op
 	if err := fn(&Store{db: s.db, q: tx, dialect: s.dialect}); err != nil {
-		tx.Rollback()
 		return err
 	}
 	return mapErr(tx.Commit())
