@@ -73,10 +73,8 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	var db *sqlx.DB
 	switch loc.Dialect {
 	case migrations.SQLite:
-		if dir := filepath.Dir(loc.Path); dir != "" {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, fmt.Errorf("create database directory: %w", err)
-			}
+		if err := os.MkdirAll(filepath.Dir(loc.Path), 0o700); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 		db, err = sqlx.Open("sqlite", loc.DSN)
 		if err == nil {

@@ -153,7 +153,6 @@ func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int6
 	var total int64
 	err := s.InTx(ctx, func(tx storage.Store) error {
 		t := tx.(*Store)
-		total = 0
 		for _, q := range []string{qExpireTokens, qExpireRefresh} {
 			n, err := t.execCount(ctx, q, ms(before))
 			if err != nil {
