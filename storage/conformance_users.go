@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -60,8 +61,12 @@ func userCases() []conformanceCase {
 			}
 			list, err := s.ListUsers(ctx)
 			must(t, err)
-			if got := userIDs(list); got != "b,a,c" {
-				t.Errorf("ListUsers order = %s, want b,a,c", got)
+			var ids []string
+			for _, u := range list {
+				ids = append(ids, u.ID)
+			}
+			if !slices.Equal(ids, []string{"b", "a", "c"}) {
+				t.Errorf("ListUsers order = %v, want [b a c]", ids)
 			}
 		}},
 		{"update writes the profile and leaves counters alone", func(t *testing.T, s Store) {
@@ -94,17 +99,6 @@ func userCases() []conformanceCase {
 			wantErr(t, s.UpdateUser(t.Context(), fixtureUser("nobody", RoleMember)), ErrNotFound)
 		}},
 	}
-}
-
-func userIDs(us []User) string {
-	out := ""
-	for i, u := range us {
-		if i > 0 {
-			out += ","
-		}
-		out += u.ID
-	}
-	return out
 }
 
 // attemptKind lets the lockout rules run against both counters.
@@ -286,7 +280,7 @@ func clientCases() []conformanceCase {
 			for _, c := range list {
 				ids = append(ids, c.ID)
 			}
-			if len(ids) != 3 || ids[0] != "b" || ids[1] != "a" || ids[2] != "c" {
+			if !slices.Equal(ids, []string{"b", "a", "c"}) {
 				t.Errorf("ListClients order = %v, want [b a c]", ids)
 			}
 		}},
