@@ -20,4 +20,9 @@ var (
 	// ErrSchemaNotCurrent: the database schema is behind or ahead of the
 	// migrations this binary knows.
 	ErrSchemaNotCurrent = errors.New("storage: schema not current")
+	// ErrUnavailable wraps every other database or driver failure (the
+	// database is down, hung past its deadline, or refused the statement):
+	// the server's fault, never the client's. The wrapped text is for logs
+	// only.
+	ErrUnavailable = errors.New("storage: unavailable")
 )

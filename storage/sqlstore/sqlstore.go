@@ -228,7 +228,13 @@ func mapErr(err error) error {
 			return storage.ErrConflict
 		}
 	}
-	return err
+	for _, sentinel := range []error{storage.ErrNotFound, storage.ErrConflict, storage.ErrAlreadyUsed,
+		storage.ErrLocked, storage.ErrExpired, storage.ErrSchemaNotCurrent, storage.ErrUnavailable} {
+		if errors.Is(err, sentinel) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 }
 
 // ms converts a time to the stored Unix milliseconds; the zero time is 0.
