@@ -45,12 +45,9 @@ func (c *client) GrantTypes() []oidc.GrantType {
 
 func (c *client) LoginURL(id string) string { return c.loginURL(id) }
 
-func (c *client) AccessTokenType() zop.AccessTokenType {
-	if c.c.TokenFormat == storage.TokenFormatJWT {
-		return zop.AccessTokenTypeJWT
-	}
-	return zop.AccessTokenTypeBearer
-}
+// AccessTokenType is opaque to the library for every client: StepGate signs
+// JWT access tokens itself, with typ at+jwt (see accesstoken.go).
+func (c *client) AccessTokenType() zop.AccessTokenType { return zop.AccessTokenTypeBearer }
 
 func (c *client) IDTokenLifetime() time.Duration { return c.idLifetime }
 

@@ -3,6 +3,7 @@ package op
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -69,7 +70,8 @@ func NewProvider(cfg Config, st *Storage) (*Provider, error) {
 	prefix := strings.TrimSuffix(u.Path, "/")
 	p := &Provider{Storage: st, issuer: strings.TrimSuffix(cfg.Issuer, "/"), prefix: prefix}
 	st.LoginURL = func(id string) string { return prefix + "/login?authRequestID=" + url.QueryEscape(id) }
-	opts := []zop.Option{}
+	aes := zop.NewAES256GCMCrypto(cfg.CryptoKey, "")
+	opts := []zop.Option{zop.WithCrypto(tokenCrypto{opaque: aes, jwts: &st.jwts})}
 	if cfg.Insecure {
 		opts = append(opts, zop.WithAllowInsecure())
 	}
@@ -110,48 +112,144 @@ func (p *Provider) RedirectError(w http.ResponseWriter, r *http.Request, req *st
 
 // Mount serves discovery and every protocol endpoint under the issuer path.
 // The library's router answers whatever the engine's own routes do not.
+// Every request carries a failure record (see failure.go): when the store
+// failed, the client gets the generic answer, whatever the library meant
+// to write.
 func (p *Provider) Mount(e *gin.Engine) {
-	e.GET(p.prefix+"/.well-known/openid-configuration", gin.WrapF(p.discovery))
+	e.GET(p.prefix+"/.well-known/openid-configuration", gin.WrapF(p.tracked(p.discovery, nil)))
 	inner := http.StripPrefix(p.prefix, p.OP)
 	keysPath := p.prefix + p.OP.KeysEndpoint().Relative()
 	endSessionPath := p.prefix + p.OP.EndSessionEndpoint().Relative()
 	authorizePath := p.prefix + p.OP.AuthorizationEndpoint().Relative()
+	userinfoPath := p.prefix + p.OP.UserinfoEndpoint().Relative()
 	callbackPath := authorizePath + "/callback"
+	browser := func(path string) bool {
+		return path == authorizePath || path == callbackPath || path == endSessionPath
+	}
 	e.NoRoute(gin.WrapF(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case p.prefix != "" && r.URL.Path != p.prefix && !strings.HasPrefix(r.URL.Path, p.prefix+"/"):
+		if p.prefix != "" && r.URL.Path != p.prefix && !strings.HasPrefix(r.URL.Path, p.prefix+"/") {
 			http.NotFound(w, r)
 			return
-		case r.URL.Path == authorizePath:
-			// The library drops the claims parameter; keep it for
-			// CreateAuthRequest.
-			if err := r.ParseForm(); err == nil && r.Form.Get("claims") != "" {
-				r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, r.Form.Get("claims")))
-			}
-			if p.ErrorPage != nil {
-				ew := &errorPageWriter{ResponseWriter: w}
-				inner.ServeHTTP(ew, r)
-				if ew.intercepted {
-					p.ErrorPage(w, r, http.StatusBadRequest, "Invalid sign-in request",
-						"The application that sent you here is unknown, or the address it asked to return to is not registered. Contact the application's administrator.")
-				}
-				return
-			}
-		case r.URL.Path == keysPath:
-			w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
-		case r.URL.Path == callbackPath && p.CallbackAllowed != nil && !p.CallbackAllowed(r, r.URL.Query().Get("id")):
-			const msg = "This sign-in cannot be completed in this browser. Return to the application and start again."
-			if p.ErrorPage != nil {
-				p.ErrorPage(w, r, http.StatusBadRequest, "Sign-in not completed", msg)
-			} else {
-				http.Error(w, msg, http.StatusBadRequest)
+		}
+		var page func(http.ResponseWriter, int)
+		if browser(r.URL.Path) {
+			page = func(w http.ResponseWriter, status int) { p.unavailablePage(w, r, status) }
+		}
+		p.tracked(func(w http.ResponseWriter, r *http.Request) {
+			p.serve(w, r, inner, keysPath, endSessionPath, authorizePath, callbackPath, userinfoPath)
+		}, page)(w, r)
+	}))
+}
+
+// tracked gives the request a failure record and answers generically when
+// it is marked.
+func (p *Provider) tracked(h http.HandlerFunc, page func(http.ResponseWriter, int)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, f := withFailure(r.Context())
+		h(&failureWriter{ResponseWriter: w, f: f, page: page}, r.WithContext(ctx))
+	}
+}
+
+func (p *Provider) unavailablePage(w http.ResponseWriter, r *http.Request, status int) {
+	const msg = "StepGate cannot complete this right now. Please try again in a moment."
+	if p.ErrorPage != nil {
+		p.ErrorPage(w, r, status, "Service unavailable", msg)
+		return
+	}
+	http.Error(w, msg, status)
+}
+
+func (p *Provider) serve(w http.ResponseWriter, r *http.Request, inner http.Handler,
+	keysPath, endSessionPath, authorizePath, callbackPath, userinfoPath string) {
+	switch {
+	case r.URL.Path == authorizePath:
+		// The library drops the claims parameter; keep it for
+		// CreateAuthRequest.
+		if err := r.ParseForm(); err == nil && r.Form.Get("claims") != "" {
+			r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, r.Form.Get("claims")))
+		}
+		if p.ErrorPage != nil {
+			ew := &errorPageWriter{ResponseWriter: w}
+			inner.ServeHTTP(ew, r)
+			if ew.intercepted {
+				p.ErrorPage(w, r, http.StatusBadRequest, "Invalid sign-in request",
+					"The application that sent you here is unknown, or the address it asked to return to is not registered. Contact the application's administrator.")
 			}
 			return
-		case r.URL.Path == endSessionPath && p.OnLogout != nil:
-			w = &logoutWriter{ResponseWriter: w, r: r, onLogout: p.OnLogout}
 		}
-		inner.ServeHTTP(w, r)
-	}))
+	case r.URL.Path == keysPath:
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
+	case r.URL.Path == callbackPath:
+		if !p.callback(w, r) {
+			return
+		}
+	case r.URL.Path == userinfoPath:
+		w = &bearerChallengeWriter{ResponseWriter: w}
+	case r.URL.Path == endSessionPath && p.OnLogout != nil:
+		w = &logoutWriter{ResponseWriter: w, r: r, onLogout: p.OnLogout}
+	}
+	inner.ServeHTTP(w, r)
+}
+
+// callback checks the authorize callback before the library issues the
+// code; false means it answered the request itself.
+func (p *Provider) callback(w http.ResponseWriter, r *http.Request) bool {
+	id := r.URL.Query().Get("id")
+	page := func(status int, title, msg string) bool {
+		if p.ErrorPage != nil {
+			p.ErrorPage(w, r, status, title, msg)
+		} else {
+			http.Error(w, msg, status)
+		}
+		return false
+	}
+	if p.CallbackAllowed != nil && !p.CallbackAllowed(r, id) {
+		return page(http.StatusBadRequest, "Sign-in not completed",
+			"This sign-in cannot be completed in this browser. Return to the application and start again.")
+	}
+	// A reload after the code was issued: the library would redirect the
+	// conflict to the application as a server_error.
+	req, err := p.Storage.Store.GetAuthRequest(r.Context(), id)
+	switch {
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		p.Storage.fail(r.Context(), "authorize callback: load auth request", err)
+		w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
+		return false
+	case err == nil && req.CodeHash != "":
+		return page(http.StatusBadRequest, "Sign-in already completed",
+			"This sign-in was already completed and sent back to the application. Return to the application to continue.")
+	}
+	return true
+}
+
+// bearerChallengeWriter adds the RFC 6750 §3 challenge to a refused
+// userinfo request. The library answers an inactive token with 403; it is
+// an invalid token, so 401 invalid_token.
+type bearerChallengeWriter struct {
+	http.ResponseWriter
+	replaced bool
+}
+
+func (b *bearerChallengeWriter) WriteHeader(code int) {
+	if code != http.StatusUnauthorized && code != http.StatusForbidden {
+		b.ResponseWriter.WriteHeader(code)
+		return
+	}
+	b.replaced = true
+	h := b.Header()
+	h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="The access token is not valid"`)
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Del("Content-Length")
+	b.ResponseWriter.WriteHeader(http.StatusUnauthorized)
+	b.ResponseWriter.Write([]byte(`{"error":"invalid_token","error_description":"The access token is not valid"}` + "\n"))
+}
+
+func (b *bearerChallengeWriter) Write(p []byte) (int, error) {
+	if b.replaced {
+		return len(p), nil
+	}
+	return b.ResponseWriter.Write(p)
 }
 
 type claimsKey struct{}

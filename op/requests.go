@@ -70,6 +70,7 @@ type grant struct {
 	acr              string
 	authTime         time.Time
 	authRequestID    string
+	codeHash         string                // set for code grants: consumed with the tokens
 	refresh          *storage.RefreshToken // set for refresh requests
 }
 
@@ -77,7 +78,7 @@ func grantOf(req zop.TokenRequest) (grant, bool) {
 	switch r := req.(type) {
 	case authRequest:
 		return grant{clientID: r.r.ClientID, userID: r.r.UserID, audience: r.GetAudience(), scopes: r.r.Params.Scopes,
-			amr: r.r.AMR, acr: r.r.ACR, authTime: r.r.AuthTime, authRequestID: r.r.ID}, true
+			amr: r.r.AMR, acr: r.r.ACR, authTime: r.r.AuthTime, authRequestID: r.r.ID, codeHash: r.r.CodeHash}, true
 	case *refreshRequest:
 		return grant{clientID: r.t.ClientID, userID: r.t.UserID, audience: r.t.Audience, scopes: r.scopes,
 			amr: r.t.AMR, acr: r.t.ACR, authTime: r.t.AuthTime, authRequestID: r.t.AuthRequestID, refresh: r.t}, true

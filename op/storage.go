@@ -8,9 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -53,6 +53,8 @@ type Storage struct {
 	Log       *slog.Logger
 	// LoginURL is where the library sends the browser to log in.
 	LoginURL func(authRequestID string) string
+
+	jwts sync.Map // signed JWT access tokens on their way to the library
 }
 
 var (
@@ -90,8 +92,11 @@ func NewSecret() string {
 
 func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (zop.AuthRequest, error) {
 	c, err := s.Store.GetClient(ctx, req.ClientID)
-	if err != nil {
+	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client")
+	}
+	if err != nil {
+		return nil, s.fail(ctx, "create auth request: load client", err)
 	}
 	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
@@ -133,44 +138,101 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		r.Params.UILocales = append(r.Params.UILocales, t.String())
 	}
 	if err := s.Store.CreateAuthRequest(ctx, r); err != nil {
-		return nil, err
+		return nil, s.fail(ctx, "create auth request", err)
 	}
 	return authRequest{r}, nil
+}
+
+func errUnknownAuthRequest() error {
+	return oidc.ErrInvalidRequest().WithDescription("the sign-in request is unknown or expired")
 }
 
 func (s *Storage) AuthRequestByID(ctx context.Context, id string) (zop.AuthRequest, error) {
 	r, err := s.Store.GetAuthRequest(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errUnknownAuthRequest()
+	}
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, "load auth request", err)
 	}
 	if !s.Now().Before(r.ExpiresAt) {
-		return nil, storage.ErrExpired
+		return nil, errUnknownAuthRequest()
 	}
 	return authRequest{r}, nil
 }
 
-// AuthRequestByCode redeems the code: it is marked used here, atomically, so
-// of two concurrent exchanges exactly one gets the request. A second
-// redemption revokes every token issued from the code (RFC 6749 §4.1.2).
+// AuthRequestByCode only looks the code up. The library calls it before it
+// checks the PKCE verifier, the client's credentials and the redirect URI,
+// so consuming the code here would let any failed request burn it. The code
+// is consumed with the tokens it buys (redeem, in CreateAccessToken and
+// CreateAccessAndRefreshTokens), which the library reaches only once every
+// check has passed.
+//
+// A code that was already redeemed is a replay: every token issued from it
+// is revoked (RFC 6749 §4.1.2).
 func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (zop.AuthRequest, error) {
 	now := s.Now()
-	r, err := s.Store.RedeemAuthCode(ctx, HashSecret(code), now)
-	if errors.Is(err, storage.ErrAlreadyUsed) && r != nil {
-		s.Log.WarnContext(ctx, "authorization code reused; revoking its tokens", "client_id", r.ClientID, "user_id", r.UserID)
-		if rerr := s.Store.RevokeAuthRequestTokens(ctx, r.ID, now); rerr != nil {
-			return nil, rerr
-		}
-		return nil, oidc.ErrInvalidGrant().WithDescription("the code has already been used")
-	}
-	if err != nil {
+	r, err := s.Store.GetAuthRequestByCode(ctx, HashSecret(code))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
+	case err != nil:
+		return nil, s.fail(ctx, "look up authorization code", err)
+	case !r.CodeUsedAt.IsZero():
+		return nil, s.codeReplayed(ctx, r)
+	case !r.Done || !now.Before(r.CodeExpiresAt):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
 	}
 	return authRequest{r}, nil
 }
 
+// codeReplayed revokes what a redeemed code issued and answers the replay.
+func (s *Storage) codeReplayed(ctx context.Context, r *storage.AuthRequest) error {
+	s.Log.WarnContext(ctx, "authorization code reused; revoking its tokens", "client_id", r.ClientID, "user_id", r.UserID)
+	if err := s.Store.RevokeAuthRequestTokens(ctx, r.ID, s.Now()); err != nil {
+		return s.fail(ctx, "revoke tokens of a reused code", err)
+	}
+	return oidc.ErrInvalidGrant().WithDescription("the code has already been used")
+}
+
+// redeem consumes the code of a code grant inside tx, the transaction that
+// stores the grant's tokens: of two concurrent redemptions exactly one
+// commits. The loser gets ErrAlreadyUsed; its caller then revokes the
+// winner's tokens (a code redeemed twice, RFC 6749 §4.1.2). Refresh grants
+// have no code.
+func (s *Storage) redeem(ctx context.Context, tx storage.Store, g grant, now time.Time) error {
+	if g.codeHash == "" {
+		return nil
+	}
+	_, err := tx.RedeemAuthCode(ctx, g.codeHash, now)
+	if errors.Is(err, storage.ErrExpired) || errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
+	}
+	return err
+}
+
+// issueFailed turns an error of a token-issuing transaction into the
+// answer. A code that a concurrent request redeemed first is a replay.
+func (s *Storage) issueFailed(ctx context.Context, g grant, err error) error {
+	if g.codeHash != "" && errors.Is(err, storage.ErrAlreadyUsed) {
+		r, gerr := s.Store.GetAuthRequestByCode(ctx, g.codeHash)
+		if gerr != nil {
+			return s.fail(ctx, "look up a concurrently redeemed code", gerr)
+		}
+		return s.codeReplayed(ctx, r)
+	}
+	return s.fail(ctx, "issue tokens", err)
+}
+
 func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	lifetime := min(s.Lifetimes.Code, time.Minute)
-	return s.Store.SaveAuthCode(ctx, id, HashSecret(code), s.Now().Add(lifetime))
+	if err := s.Store.SaveAuthCode(ctx, id, HashSecret(code), s.Now().Add(lifetime)); err != nil {
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+			return errUnknownAuthRequest()
+		}
+		return s.fail(ctx, "save authorization code", err)
+	}
+	return nil
 }
 
 // DeleteAuthRequest is called once tokens are issued. The row is kept until
@@ -186,8 +248,18 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req zop.TokenRequest) (
 		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
 	t := s.newToken(g, "")
-	if err := s.Store.CreateToken(ctx, t); err != nil {
+	if err := s.signAccessToken(ctx, req, t); err != nil {
 		return "", time.Time{}, err
+	}
+	err := s.Store.InTx(ctx, func(tx storage.Store) error {
+		if err := s.redeem(ctx, tx, g, t.CreatedAt); err != nil {
+			return err
+		}
+		return tx.CreateToken(ctx, t)
+	})
+	if err != nil {
+		s.jwts.Delete(t.ID)
+		return "", time.Time{}, s.issueFailed(ctx, g, err)
 	}
 	return t.ID, t.ExpiresAt, nil
 }
@@ -224,7 +296,13 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.Toke
 		rt.ExpiresAt = g.refresh.ExpiresAt
 	}
 	at := s.newToken(g, rt.ID)
+	if err := s.signAccessToken(ctx, req, at); err != nil {
+		return "", "", time.Time{}, err
+	}
 	err := s.Store.InTx(ctx, func(tx storage.Store) error {
+		if err := s.redeem(ctx, tx, g, now); err != nil {
+			return err
+		}
 		if g.refresh != nil {
 			if err := tx.UseRefreshToken(ctx, g.refresh.ID, now); err != nil {
 				return err
@@ -235,12 +313,15 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.Toke
 		}
 		return tx.CreateToken(ctx, at)
 	})
-	if errors.Is(err, storage.ErrAlreadyUsed) {
+	if err != nil {
+		s.jwts.Delete(at.ID)
+	}
+	if errors.Is(err, storage.ErrAlreadyUsed) && g.refresh != nil {
 		s.revokeFamily(ctx, g.refresh, "refresh token used concurrently")
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token has already been used")
 	}
 	if err != nil {
-		return "", "", time.Time{}, err
+		return "", "", time.Time{}, s.issueFailed(ctx, g, err)
 	}
 	return at.ID, value, at.ExpiresAt, nil
 }
@@ -248,7 +329,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.Toke
 func (s *Storage) revokeFamily(ctx context.Context, t *storage.RefreshToken, why string) {
 	s.Log.WarnContext(ctx, why+"; revoking the token family", "client_id", t.ClientID, "user_id", t.UserID)
 	if err := s.Store.RevokeRefreshFamily(ctx, t.FamilyID, s.Now()); err != nil {
-		s.Log.ErrorContext(ctx, "revoke refresh family", "err", err)
+		s.fail(ctx, "revoke refresh family", err)
 	}
 }
 
@@ -256,8 +337,11 @@ func (s *Storage) revokeFamily(ctx context.Context, t *storage.RefreshToken, why
 // token is a replay: the whole family is revoked (RFC 9700 §4.14.2).
 func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, value string) (zop.RefreshTokenRequest, error) {
 	t, err := s.Store.GetRefreshTokenByHash(ctx, HashSecret(value))
-	if err != nil {
+	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid")
+	}
+	if err != nil {
+		return nil, s.fail(ctx, "look up refresh token", err)
 	}
 	now := s.Now()
 	switch {
@@ -267,7 +351,11 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, value string) 
 	case !t.RevokedAt.IsZero(), !now.Before(t.ExpiresAt):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid")
 	}
-	if u, err := s.Store.GetUser(ctx, t.UserID); err != nil || u.Disabled {
+	u, err := s.Store.GetUser(ctx, t.UserID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, s.fail(ctx, "load the refresh token's user", err)
+	}
+	if err != nil || u.Disabled {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid")
 	}
 	return &refreshRequest{t: t, scopes: t.Scopes}, nil
@@ -277,7 +365,10 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, value string) 
 // client are revoked. The browser's SSO session is ended by the HTTP layer,
 // which owns the cookie.
 func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string) error {
-	return s.Store.RevokeUserClientTokens(ctx, userID, clientID, s.Now())
+	if err := s.Store.RevokeUserClientTokens(ctx, userID, clientID, s.Now()); err != nil {
+		return s.fail(ctx, "end session: revoke tokens", err)
+	}
+	return nil
 }
 
 // refreshRef is how GetRefreshTokenInfo names a refresh token to RevokeToken:
@@ -293,14 +384,20 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 	var revoke func() error
 	if hash, ok := strings.CutPrefix(tokenOrID, refreshRef); ok {
 		t, err := s.Store.GetRefreshTokenByHash(ctx, hash)
-		if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil
+		}
+		if err != nil {
+			return s.fail(ctx, "revoke: look up refresh token", err).(*oidc.Error)
 		}
 		owner, revoke = t.ClientID, func() error { return s.Store.RevokeRefreshFamily(ctx, t.FamilyID, now) }
 	} else {
 		t, err := s.Store.GetToken(ctx, tokenOrID)
-		if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil
+		}
+		if err != nil {
+			return s.fail(ctx, "revoke: look up access token", err).(*oidc.Error)
 		}
 		owner, revoke = t.ClientID, func() error { return s.Store.RevokeToken(ctx, t.ID, now) }
 	}
@@ -308,7 +405,7 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 	}
 	if err := revoke(); err != nil {
-		return oidc.ErrServerError()
+		return s.fail(ctx, "revoke token", err).(*oidc.Error)
 	}
 	return nil
 }
@@ -316,6 +413,9 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, value string) (string, string, error) {
 	hash := HashSecret(value)
 	t, err := s.Store.GetRefreshTokenByHash(ctx, hash)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return "", "", s.fail(ctx, "revoke: look up refresh token", err)
+	}
 	if err != nil || t.ClientID != clientID {
 		return "", "", zop.ErrInvalidRefreshToken
 	}
@@ -333,7 +433,7 @@ func (k signingKey) ID() string                                  { return k.k.ID
 func (s *Storage) SigningKey(ctx context.Context) (zop.SigningKey, error) {
 	k, err := s.Keys.ActiveSigningKey(ctx)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, "load the signing key", err)
 	}
 	return signingKey{k}, nil
 }
@@ -341,7 +441,7 @@ func (s *Storage) SigningKey(ctx context.Context) (zop.SigningKey, error) {
 func (s *Storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
 	keys, err := s.Keys.PublishedKeys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, "load published keys", err)
 	}
 	var out []jose.SignatureAlgorithm
 	seen := map[string]bool{}
@@ -364,7 +464,7 @@ func (k publicKey) Key() any                           { return k.k.Key }
 func (s *Storage) KeySet(ctx context.Context) ([]zop.Key, error) {
 	keys, err := s.Keys.PublishedKeys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, "load published keys", err)
 	}
 	out := make([]zop.Key, len(keys))
 	for i, k := range keys {
@@ -378,10 +478,10 @@ func (s *Storage) KeySet(ctx context.Context) ([]zop.Key, error) {
 func (s *Storage) GetClientByClientID(ctx context.Context, id string) (zop.Client, error) {
 	c, err := s.Store.GetClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("unknown client %q", id)
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
 	if err != nil {
-		return nil, oidc.ErrServerError()
+		return nil, s.fail(ctx, "load client", err)
 	}
 	return &client{c: c, loginURL: s.LoginURL, idLifetime: s.Lifetimes.IDToken}, nil
 }
@@ -391,14 +491,14 @@ func (s *Storage) GetClientByClientID(ctx context.Context, id string) (zop.Clien
 func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	c, err := s.Store.GetClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return errors.New("invalid client credentials")
+		return errInvalidClient()
 	}
 	if err != nil {
-		return oidc.ErrServerError()
+		return s.fail(ctx, "authenticate client", err)
 	}
 	if c.Public || c.SecretHash == "" ||
 		subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(c.SecretHash)) != 1 {
-		return errors.New("invalid client credentials")
+		return errInvalidClient()
 	}
 	return nil
 }
@@ -416,8 +516,11 @@ func (s *Storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // requests.
 func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req zop.IDTokenRequest, scopes []string) error {
 	u, err := s.Store.GetUser(ctx, req.GetSubject())
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidGrant().WithDescription("the user no longer exists")
+	}
 	if err != nil {
-		return err
+		return s.fail(ctx, "load user for the ID token", err)
 	}
 	fillUserinfo(info, u, scopes)
 	if r, ok := req.(*refreshRequest); ok && r.t.ACR != "" {
@@ -439,18 +542,28 @@ func fillUserinfo(info *oidc.UserInfo, u *storage.User, scopes []string) {
 	}
 }
 
-var errInactive = errors.New("token is not active")
+func errInactive() error { return oidc.ErrInvalidRequest().WithDescription("the token is not active") }
+
+func errInvalidClient() error {
+	return oidc.ErrInvalidClient().WithDescription("invalid client credentials")
+}
 
 // activeToken loads an access token of subject that is neither revoked nor
 // expired, with its user, who must still be enabled.
 func (s *Storage) activeToken(ctx context.Context, id, subject string) (*storage.Token, *storage.User, error) {
 	t, err := s.Store.GetToken(ctx, id)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, s.fail(ctx, "load access token", err)
+	}
 	if err != nil || t.UserID != subject || !t.RevokedAt.IsZero() || !s.Now().Before(t.ExpiresAt) {
-		return nil, nil, errInactive
+		return nil, nil, errInactive()
 	}
 	u, err := s.Store.GetUser(ctx, t.UserID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, s.fail(ctx, "load the access token's user", err)
+	}
 	if err != nil || u.Disabled {
-		return nil, nil, errInactive
+		return nil, nil, errInactive()
 	}
 	return t, u, nil
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -291,6 +292,42 @@ func authRequestCases() []conformanceCase {
 			if !got.CodeUsedAt.IsZero() {
 				t.Errorf("expired code marked used at %v", got.CodeUsedAt)
 			}
+		}},
+		{"looking a code up returns its request and consumes nothing", func(t *testing.T, s Store) {
+			ctx := t.Context()
+			seedClient(t, s, "c1")
+			seedCode(t, s, "ar1", "code1")
+			want, err := s.GetAuthRequest(ctx, "ar1")
+			must(t, err)
+			for range 2 {
+				got, err := s.GetAuthRequestByCode(ctx, "code1")
+				must(t, err)
+				sameRecord(t, got, want)
+			}
+			_, err = s.RedeemAuthCode(ctx, "code1", at(10*time.Minute))
+			must(t, err)
+			got, err := s.GetAuthRequestByCode(ctx, "code1")
+			must(t, err)
+			sameTime(t, "CodeUsedAt", got.CodeUsedAt, at(10*time.Minute))
+			_, err = s.GetAuthRequestByCode(ctx, "nope")
+			wantErr(t, err, ErrNotFound)
+			_, err = s.GetAuthRequestByCode(ctx, "")
+			wantErr(t, err, ErrNotFound)
+		}},
+		{"a redemption in a transaction that fails leaves the code usable", func(t *testing.T, s Store) {
+			ctx := t.Context()
+			seedClient(t, s, "c1")
+			seedCode(t, s, "ar1", "code1")
+			boom := errors.New("token creation failed")
+			err := s.InTx(ctx, func(tx Store) error {
+				if _, err := tx.RedeemAuthCode(ctx, "code1", at(10*time.Minute)); err != nil {
+					return err
+				}
+				return boom
+			})
+			wantErr(t, err, boom)
+			_, err = s.RedeemAuthCode(ctx, "code1", at(10*time.Minute))
+			must(t, err)
 		}},
 		{"unknown code is not found", func(t *testing.T, s Store) {
 			_, err := s.RedeemAuthCode(t.Context(), "nope", confT0)

@@ -94,7 +94,13 @@ type AuthRequests interface {
 	// ErrNotFound if the request is unknown or not completed, ErrConflict
 	// if it already has a code or the hash is taken.
 	SaveAuthCode(ctx context.Context, id, codeHash string, expiresAt time.Time) error
-	// RedeemAuthCode marks the code used and returns its request. A code
+	// GetAuthRequestByCode returns the request a code (by hash) is bound
+	// to, whatever the code's state (used, expired): looking a code up
+	// never consumes it. ErrNotFound for an unknown or empty hash.
+	GetAuthRequestByCode(ctx context.Context, codeHash string) (*AuthRequest, error)
+	// RedeemAuthCode marks the code used and returns its request. Run it
+	// in the transaction that issues the code's tokens, so the code is
+	// consumed only together with them. A code
 	// used before yields the request and ErrAlreadyUsed (even once expired);
 	// an expired code yields ErrExpired and is not marked used; an unknown
 	// one ErrNotFound.

@@ -87,6 +87,14 @@ func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string, expiresAt
 	}
 }
 
+// GetAuthRequestByCode reads the request behind a code without touching it.
+func (s *Store) GetAuthRequestByCode(ctx context.Context, codeHash string) (*storage.AuthRequest, error) {
+	if codeHash == "" {
+		return nil, storage.ErrNotFound
+	}
+	return scanAuthRequest(s.queryRow(ctx, qAuthRequestByCode, codeHash))
+}
+
 // RedeemAuthCode decides in one conditional UPDATE. Only when it matches
 // nothing is the row read to tell the caller why; "used" wins over
 // "expired" so a replay is reported as one whenever it happens.
