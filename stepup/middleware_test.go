@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,11 +39,20 @@ func newKey(t *testing.T) keyPair {
 	return keyPair{k}
 }
 
-// sign makes a JWT as StepGate issues access tokens (typ JWT, RS256).
+// sign makes a JWT as StepGate issues access tokens (typ at+jwt, RS256).
 func (k keyPair) sign(t *testing.T, claims map[string]any) string {
 	t.Helper()
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: k.priv},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	return k.signTyped(t, "at+jwt", claims)
+}
+
+// signTyped signs with the given JOSE typ header ("" for none).
+func (k keyPair) signTyped(t *testing.T, typ string, claims map[string]any) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithHeader("kid", "k1")
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: k.priv}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,6 +264,33 @@ func TestVerifyClaims(t *testing.T) {
 		w, _ := json.Marshal(want)
 		t.Errorf("claims\n got: %s\nwant: %s", g, w)
 	}
+}
+
+func TestVerifyRequiresAccessTokenType(t *testing.T) {
+	key := newKey(t)
+	v := testVerifier(key)
+	claims := accessClaims("2fa", time.Minute)
+	for typ, ok := range map[string]bool{
+		"at+jwt": true, "application/at+jwt": true, "AT+JWT": true,
+		"JWT": false, "": false, "jwt": false, "id+jwt": false,
+	} {
+		_, err := v.Verify(t.Context(), key.signTyped(t, typ, claims))
+		if ok && err != nil {
+			t.Errorf("typ %q refused: %v", typ, err)
+		}
+		if !ok && err == nil {
+			t.Errorf("typ %q accepted as an access token", typ)
+		}
+	}
+	t.Run("the middleware answers a wrongly typed token with invalid_token", func(t *testing.T) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+key.signTyped(t, "JWT", claims))
+		v.Middleware(Requirement{}, http.NotFoundHandler()).ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized || !strings.Contains(w.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("typ JWT: %d %s", w.Code, w.Header().Get("WWW-Authenticate"))
+		}
+	})
 }
 
 func TestVerifierOptions(t *testing.T) {

@@ -2,6 +2,7 @@ package stepup
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,13 +118,40 @@ type Claims struct {
 
 // errNotAccessToken: the JWT is validly signed but lacks what RFC 9068
 // requires of an access token. StepGate's ID tokens are signed with the same
-// keys and carry the same aud, so this is what keeps an ID token from being
-// replayed as a bearer token: they have no jti.
+// keys and carry the same aud; besides their typ (JWT), they have no jti.
 var errNotAccessToken = errors.New("stepup: not an access token (jti or client_id missing)")
+
+// errNotAccessTokenType: the JOSE header does not say at+jwt (RFC 9068 §2.1,
+// explicit typing per RFC 8725 §3.11). StepGate's ID tokens say JWT.
+var errNotAccessTokenType = errors.New("stepup: not an access token (typ is not at+jwt)")
+
+// accessTokenType reports whether the JWS header of raw says typ at+jwt
+// (or its media-type form application/at+jwt, compared case-insensitively).
+func accessTokenType(raw string) bool {
+	header, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(header)
+	if err != nil {
+		return false
+	}
+	var h struct {
+		Typ string `json:"typ"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return false
+	}
+	typ := strings.ToLower(h.Typ)
+	return typ == "at+jwt" || typ == "application/at+jwt"
+}
 
 // Verify checks raw and returns its claims. It does not apply a
 // Requirement; Middleware does.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if !accessTokenType(raw) {
+		return nil, errNotAccessTokenType
+	}
 	t, err := v.tokens.Verify(ctx, raw)
 	if err != nil {
 		return nil, err

@@ -106,14 +106,14 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	common := map[string]any{"iss": op.srv.URL, "sub": "user-1", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		"acr": g.acr, "amr": amr, "auth_time": g.authTime.Unix()}
-	idToken := op.sign(common, map[string]any{"aud": clientID, "nonce": g.nonce, "email": "alice@example.com"})
-	access := op.sign(common, map[string]any{"aud": []string{clientID}, "client_id": clientID, "jti": rand.Text(), "scope": "openid email profile"})
+	idToken := op.sign("JWT", common, map[string]any{"aud": clientID, "nonce": g.nonce, "email": "alice@example.com"})
+	access := op.sign("at+jwt", common, map[string]any{"aud": []string{clientID}, "client_id": clientID, "jti": rand.Text(), "scope": "openid email profile"})
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 3600, "id_token": idToken})
 }
 
-func (op *fakeOP) sign(claims ...map[string]any) string {
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: op.key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+func (op *fakeOP) sign(typ jose.ContentType, claims ...map[string]any) string {
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: op.key}, (&jose.SignerOptions{}).WithType(typ).WithHeader("kid", "k1"))
 	if err != nil {
 		op.t.Fatal(err)
 	}
