@@ -203,19 +203,19 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) bool {
 		}
 		return false
 	}
+	req, err := p.Storage.Store.GetAuthRequest(r.Context(), id)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		p.Storage.fail(r.Context(), "authorize callback: load auth request", err)
+		w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
+		return false
+	}
 	if p.CallbackAllowed != nil && !p.CallbackAllowed(r, id) {
 		return page(http.StatusBadRequest, "Sign-in not completed",
 			"This sign-in cannot be completed in this browser. Return to the application and start again.")
 	}
-	// A reload after the code was issued: the library would redirect the
-	// conflict to the application as a server_error.
-	req, err := p.Storage.Store.GetAuthRequest(r.Context(), id)
-	switch {
-	case err != nil && !errors.Is(err, storage.ErrNotFound):
-		p.Storage.fail(r.Context(), "authorize callback: load auth request", err)
-		w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
-		return false
-	case err == nil && req.CodeHash != "":
+	// A reload after the code was issued: the library would send the
+	// conflict to the application as error=server_error.
+	if err == nil && req.CodeHash != "" {
 		return page(http.StatusBadRequest, "Sign-in already completed",
 			"This sign-in was already completed and sent back to the application. Return to the application to continue.")
 	}

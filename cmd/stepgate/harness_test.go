@@ -21,6 +21,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // testServer is a real StepGate process-in-a-goroutine: started through
@@ -33,6 +35,8 @@ type testServer struct {
 	done    chan int
 	logs    *syncBuffer
 	dataDir string
+	// wrap, when set, wraps the server's store (env.wrapStore).
+	wrap func(storage.Store) storage.Store
 }
 
 type syncBuffer struct {
@@ -124,7 +128,17 @@ func (s *testServer) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan int, 1)
 	go func() {
-		s.done <- run(ctx, append([]string{"serve"}, s.args...), strings.NewReader(""), s.logs, s.logs, noEnv)
+		if s.wrap == nil {
+			s.done <- run(ctx, append([]string{"serve"}, s.args...), strings.NewReader(""), s.logs, s.logs, noEnv)
+			return
+		}
+		e := env{stdin: strings.NewReader(""), stdout: s.logs, stderr: s.logs, getenv: noEnv, wrapStore: s.wrap}
+		if err := cmdServe(ctx, e, s.args); err != nil {
+			fmt.Fprintln(s.logs, err)
+			s.done <- 1
+			return
+		}
+		s.done <- 0
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

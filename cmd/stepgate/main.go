@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/stepgate/stepgate/storage"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -43,6 +45,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// wrapStore, when set (tests only), wraps the store the server uses,
+	// e.g. with one that fails on demand.
+	wrapStore func(storage.Store) storage.Store
 }
 
 // run dispatches a subcommand and returns the process exit code: 0 ok,

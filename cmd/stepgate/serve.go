@@ -37,6 +37,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.close()
+	if e.wrapStore != nil {
+		a.served = e.wrapStore(a.store)
+		a.keys.Store = a.served
+	}
 	if err := a.keys.EnsureKey(ctx); err != nil {
 		return err
 	}
@@ -99,8 +103,9 @@ func (a *app) handler() (http.Handler, error) {
 	}
 	engine.HandleMethodNotAllowed = false
 
+	store := a.servedStore()
 	st := &op.Storage{
-		Store: a.store, Keys: keySource{a.keys}, Now: time.Now, Log: a.log,
+		Store: store, Keys: keySource{a.keys}, Now: time.Now, Log: a.log,
 		Lifetimes: op.Lifetimes{
 			AccessToken: cfg.AccessTokenLifetime, IDToken: cfg.IDTokenLifetime, Refresh: cfg.RefreshLifetime,
 			Code: time.Minute, AuthRequest: 30 * time.Minute,
@@ -124,10 +129,10 @@ func (a *app) handler() (http.Handler, error) {
 		return nil, err
 	}
 	lh := &login.Handler{
-		Store: a.store, Provider: provider, Pages: pages, Log: a.log, Now: time.Now,
+		Store: store, Provider: provider, Pages: pages, Log: a.log, Now: time.Now,
 		Hasher: login.NewHasher(login.DefaultParams, 4, 2*time.Second),
 		Sessions: &login.Sessions{
-			Store: a.store, Cookies: login.Cookies{Secure: !cfg.insecureIssuer()},
+			Store: store, Cookies: login.Cookies{Secure: !cfg.insecureIssuer()},
 			Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Now: time.Now,
 		},
 		PasswordLockout:  storage.Lockout{Threshold: cfg.PasswordLockoutThreshold, Duration: cfg.PasswordLockoutDuration},
@@ -151,6 +156,15 @@ func (a *app) handler() (http.Handler, error) {
 	lh.Mount(engine)
 	provider.Mount(engine)
 	return engine, nil
+}
+
+// servedStore is the store the HTTP handlers use: a.store, unless a test
+// wrapped it (env.wrapStore).
+func (a *app) servedStore() storage.Store {
+	if a.served != nil {
+		return a.served
+	}
+	return a.store
 }
 
 // codeKeyPurpose derives the HMAC key for email and backup codes; the CLI's
