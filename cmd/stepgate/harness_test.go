@@ -37,6 +37,8 @@ type testServer struct {
 	dataDir string
 	// wrap, when set, wraps the server's store (env.wrapStore).
 	wrap func(storage.Store) storage.Store
+	// stdout, when set, gets the server's standard output apart from logs.
+	stdout io.Writer
 }
 
 type syncBuffer struct {
@@ -127,12 +129,16 @@ func (s *testServer) start() {
 	t := s.t
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan int, 1)
+	stdout := io.Writer(s.logs)
+	if s.stdout != nil {
+		stdout = s.stdout
+	}
 	go func() {
 		if s.wrap == nil {
-			s.done <- run(ctx, append([]string{"serve"}, s.args...), strings.NewReader(""), s.logs, s.logs, noEnv)
+			s.done <- run(ctx, append([]string{"serve"}, s.args...), strings.NewReader(""), stdout, s.logs, noEnv)
 			return
 		}
-		e := env{stdin: strings.NewReader(""), stdout: s.logs, stderr: s.logs, getenv: noEnv, wrapStore: s.wrap}
+		e := env{stdin: strings.NewReader(""), stdout: stdout, stderr: s.logs, getenv: noEnv, wrapStore: s.wrap}
 		if err := cmdServe(ctx, e, s.args); err != nil {
 			fmt.Fprintln(s.logs, err)
 			s.done <- 1

@@ -96,7 +96,7 @@ func (a *app) handler() (http.Handler, error) {
 	cfg := a.cfg
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
-	engine.Use(gin.Recovery(), requestLog(a.log))
+	engine.Use(recovery(a.log), routeLibraryLogs(a.log), requestLog(a.log))
 	// Only configured proxies may set X-Forwarded-For; by default none.
 	if err := engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
@@ -151,6 +151,7 @@ func (a *app) handler() (http.Handler, error) {
 		}
 	}
 	prefix := provider.Prefix()
+	engine.Use(securityHeaders(prefix + provider.OP.TokenEndpoint().Relative()))
 	engine.GET(prefix+"/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	engine.GET(prefix+"/readyz", a.ready)
 	lh.Mount(engine)
