@@ -6,10 +6,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -71,7 +73,7 @@ func NewProvider(cfg Config, st *Storage) (*Provider, error) {
 	p := &Provider{Storage: st, issuer: strings.TrimSuffix(cfg.Issuer, "/"), prefix: prefix}
 	st.LoginURL = func(id string) string { return prefix + "/login?authRequestID=" + url.QueryEscape(id) }
 	aes := zop.NewAES256GCMCrypto(cfg.CryptoKey, "")
-	opts := []zop.Option{zop.WithCrypto(tokenCrypto{opaque: aes, jwts: &st.jwts})}
+	opts := []zop.Option{zop.WithCrypto(tokenCrypto{opaque: aes, jwts: &st.jwts}), zop.WithCORSOptions(corsOptions())}
 	if cfg.Insecure {
 		opts = append(opts, zop.WithAllowInsecure())
 	}
@@ -89,6 +91,20 @@ func NewProvider(cfg Config, st *Storage) (*Provider, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// corsOptions let browser applications (public clients with PKCE) call the
+// protocol endpoints from any origin, but never with the browser's
+// credentials: the library's default reflects every Origin with
+// Access-Control-Allow-Credentials, which would let any site use a cookie or
+// a cached Basic authorization for the token endpoint.
+func corsOptions() *cors.Options {
+	return &cors.Options{
+		AllowedOrigins:   []string{"*"},
+		AllowCredentials: false,
+		AllowedHeaders:   []string{"Accept", "Accept-Language", "Authorization", "Content-Type"},
+		AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost},
+	}
 }
 
 // Issuer is the issuer URL without a trailing slash.
@@ -122,6 +138,8 @@ func (p *Provider) Mount(e *gin.Engine) {
 	endSessionPath := p.prefix + p.OP.EndSessionEndpoint().Relative()
 	authorizePath := p.prefix + p.OP.AuthorizationEndpoint().Relative()
 	userinfoPath := p.prefix + p.OP.UserinfoEndpoint().Relative()
+	clientAuthPaths := []string{p.prefix + p.OP.TokenEndpoint().Relative(),
+		p.prefix + p.OP.IntrospectionEndpoint().Relative(), p.prefix + p.OP.RevocationEndpoint().Relative()}
 	callbackPath := authorizePath + "/callback"
 	browser := func(path string) bool {
 		return path == authorizePath || path == callbackPath || path == endSessionPath
@@ -134,6 +152,9 @@ func (p *Provider) Mount(e *gin.Engine) {
 		var page func(http.ResponseWriter, int)
 		if browser(r.URL.Path) {
 			page = func(w http.ResponseWriter, status int) { p.unavailablePage(w, r, status) }
+		}
+		if slices.Contains(clientAuthPaths, r.URL.Path) {
+			w = &basicChallengeWriter{ResponseWriter: w, realm: p.issuer}
 		}
 		p.tracked(func(w http.ResponseWriter, r *http.Request) {
 			p.serve(w, r, inner, keysPath, endSessionPath, authorizePath, callbackPath, userinfoPath)
@@ -184,9 +205,23 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 			return
 		}
 	case r.URL.Path == userinfoPath:
-		w = &bearerChallengeWriter{ResponseWriter: w}
-	case r.URL.Path == endSessionPath && p.OnLogout != nil:
-		w = &logoutWriter{ResponseWriter: w, r: r, onLogout: p.OnLogout}
+		noToken := r.Header.Get("Authorization") == "" && r.FormValue("access_token") == ""
+		w = &bearerChallengeWriter{ResponseWriter: w, noToken: noToken}
+	case r.URL.Path == endSessionPath:
+		// The library answers a query it cannot parse with a 500 that
+		// quotes the parser.
+		if err := r.ParseForm(); err != nil {
+			const msg = "The sign-out request is malformed. Return to the application and try again."
+			if p.ErrorPage != nil {
+				p.ErrorPage(w, r, http.StatusBadRequest, "Invalid sign-out request", msg)
+			} else {
+				http.Error(w, msg, http.StatusBadRequest)
+			}
+			return
+		}
+		if p.OnLogout != nil {
+			w = &logoutWriter{ResponseWriter: w, r: r, onLogout: p.OnLogout}
+		}
 	}
 	inner.ServeHTTP(w, r)
 }
@@ -222,11 +257,28 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// basicChallengeWriter adds the challenge RFC 6749 §5.2 asks of a 401 from
+// an endpoint where clients authenticate with HTTP Basic.
+type basicChallengeWriter struct {
+	http.ResponseWriter
+	realm string
+}
+
+func (b *basicChallengeWriter) WriteHeader(code int) {
+	if code == http.StatusUnauthorized && b.Header().Get("WWW-Authenticate") == "" {
+		b.Header().Set("WWW-Authenticate", `Basic realm="`+b.realm+`", charset="UTF-8"`)
+	}
+	b.ResponseWriter.WriteHeader(code)
+}
+
+func (b *basicChallengeWriter) Write(p []byte) (int, error) { return b.ResponseWriter.Write(p) }
+
 // bearerChallengeWriter adds the RFC 6750 §3 challenge to a refused
 // userinfo request. The library answers an inactive token with 403; it is
 // an invalid token, so 401 invalid_token.
 type bearerChallengeWriter struct {
 	http.ResponseWriter
+	noToken  bool // no credentials at all: a challenge without an error code (RFC 6750 §3.1)
 	replaced bool
 }
 
@@ -237,7 +289,11 @@ func (b *bearerChallengeWriter) WriteHeader(code int) {
 	}
 	b.replaced = true
 	h := b.Header()
-	h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="The access token is not valid"`)
+	if b.noToken {
+		h.Set("WWW-Authenticate", "Bearer")
+	} else {
+		h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="The access token is not valid"`)
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Del("Content-Length")
