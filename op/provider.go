@@ -41,6 +41,8 @@ type Config struct {
 	// LoggedOutURL is where end_session lands without a registered
 	// post_logout_redirect_uri.
 	LoggedOutURL string
+	// Dev makes error pages name the problem (--dev).
+	Dev bool
 }
 
 // Provider is the OpenID Provider and its HTTP surface.
@@ -49,6 +51,7 @@ type Provider struct {
 	Storage *Storage
 	issuer  string
 	prefix  string // issuer path, "" or "/something"
+	dev     bool
 	// OnLogout runs on a successful RP-initiated logout before the redirect,
 	// so the login layer can end the browser's SSO session and cookie.
 	OnLogout func(w http.ResponseWriter, r *http.Request)
@@ -70,7 +73,7 @@ func NewProvider(cfg Config, st *Storage) (*Provider, error) {
 		return nil, err
 	}
 	prefix := strings.TrimSuffix(u.Path, "/")
-	p := &Provider{Storage: st, issuer: strings.TrimSuffix(cfg.Issuer, "/"), prefix: prefix}
+	p := &Provider{Storage: st, issuer: strings.TrimSuffix(cfg.Issuer, "/"), prefix: prefix, dev: cfg.Dev}
 	st.LoginURL = func(id string) string { return prefix + "/login?authRequestID=" + url.QueryEscape(id) }
 	aes := zop.NewAES256GCMCrypto(cfg.CryptoKey, "")
 	opts := []zop.Option{zop.WithCrypto(tokenCrypto{opaque: aes, jwts: &st.jwts}), zop.WithCORSOptions(corsOptions())}
@@ -133,6 +136,10 @@ func (p *Provider) RedirectError(w http.ResponseWriter, r *http.Request, req *st
 // to write.
 func (p *Provider) Mount(e *gin.Engine) {
 	e.GET(p.prefix+"/.well-known/openid-configuration", gin.WrapF(p.tracked(p.discovery, nil)))
+	e.GET(p.prefix+"/", gin.WrapF(p.issuerHome))
+	if p.prefix != "" {
+		e.GET(p.prefix, gin.WrapF(p.issuerHome))
+	}
 	inner := http.StripPrefix(p.prefix, p.OP)
 	keysPath := p.prefix + p.OP.KeysEndpoint().Relative()
 	endSessionPath := p.prefix + p.OP.EndSessionEndpoint().Relative()
@@ -189,15 +196,13 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		if err := r.ParseForm(); err == nil && r.Form.Get("claims") != "" {
 			r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, r.Form.Get("claims")))
 		}
-		if p.ErrorPage != nil {
-			ew := &errorPageWriter{ResponseWriter: w}
-			inner.ServeHTTP(ew, r)
-			if ew.intercepted {
-				p.ErrorPage(w, r, http.StatusBadRequest, "Invalid sign-in request",
-					"The application that sent you here is unknown, or the address it asked to return to is not registered. Contact the application's administrator.")
-			}
-			return
+		ew := &errorPageWriter{ResponseWriter: w}
+		inner.ServeHTTP(ew, r)
+		if ew.intercepted {
+			p.refuse(w, r, "Invalid sign-in request", p.authorizeProblem(r.Context(), r, ew.text.String()),
+				"client_id", r.Form.Get("client_id"), "redirect_uri", r.Form.Get("redirect_uri"))
 		}
+		return
 	case r.URL.Path == keysPath:
 		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
 	case r.URL.Path == callbackPath:
@@ -222,6 +227,16 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		if p.OnLogout != nil {
 			w = &logoutWriter{ResponseWriter: w, r: r, onLogout: p.OnLogout}
 		}
+		// An invalid request (unregistered post_logout_redirect_uri, bad
+		// id_token_hint) is answered with JSON by the library; a browser
+		// gets a page.
+		ew := &errorPageWriter{ResponseWriter: w}
+		inner.ServeHTTP(ew, r)
+		if ew.intercepted {
+			p.refuse(w, r, "Invalid sign-out request", p.endSessionProblem(r.Context(), r, ew.text.String()),
+				"client_id", r.Form.Get("client_id"), "post_logout_redirect_uri", r.Form.Get("post_logout_redirect_uri"))
+		}
+		return
 	}
 	inner.ServeHTTP(w, r)
 }
@@ -340,29 +355,6 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
 	json.NewEncoder(w).Encode(d)
-}
-
-// errorPageWriter swallows the library's plain-text 400 answers so that a
-// proper page can be written instead.
-type errorPageWriter struct {
-	http.ResponseWriter
-	intercepted bool
-}
-
-func (e *errorPageWriter) WriteHeader(code int) {
-	if code == http.StatusBadRequest && strings.HasPrefix(e.Header().Get("Content-Type"), "text/plain") {
-		e.intercepted = true
-		e.Header().Del("Content-Type")
-		return
-	}
-	e.ResponseWriter.WriteHeader(code)
-}
-
-func (e *errorPageWriter) Write(b []byte) (int, error) {
-	if e.intercepted {
-		return len(b), nil
-	}
-	return e.ResponseWriter.Write(b)
 }
 
 // logoutWriter runs onLogout when end_session answers with a redirect,

@@ -114,7 +114,7 @@ func (a *app) handler() (http.Handler, error) {
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], a.master.Derive("oidc-token-crypto"))
 	provider, err := op.NewProvider(op.Config{
-		Issuer: cfg.Issuer, Insecure: cfg.insecureIssuer(), CryptoKey: cryptoKey,
+		Issuer: cfg.Issuer, Insecure: cfg.insecureIssuer(), CryptoKey: cryptoKey, Dev: cfg.Dev,
 		LoggedOutURL: strings.TrimSuffix(cfg.Issuer, "/") + "/logged-out",
 	}, st)
 	if err != nil {
