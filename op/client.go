@@ -20,7 +20,8 @@ type client struct {
 
 var _ zop.Client = (*client)(nil)
 
-func (c *client) GetID() string                    { return c.c.ID }
+func (c *client) GetID() string { return c.c.ID }
+
 // RedirectURIs and PostLogoutRedirectURIs are the registered URIs that the
 // model's rule (storage.ValidateRedirectURI) allows. The store refuses any
 // other on every write; a row written before the rule, or by hand, is never
