@@ -208,7 +208,7 @@ func (h *Handler) factorDone(c *gin.Context, f *flow, method string) {
 	}
 	if method != mfa.MethodBackupCode && f.cur.user.LastFactor != method {
 		f.cur.user.LastFactor = method
-		if err := h.Store.UpdateUser(ctx, f.cur.user); err != nil {
+		if err := h.Store.SetLastFactor(ctx, f.cur.user.ID, method); err != nil {
 			h.Log.WarnContext(ctx, "remember last factor", "err", err)
 		}
 	}

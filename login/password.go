@@ -173,8 +173,7 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	}
 	if rehash {
 		if phc, err := h.Hasher.Hash(ctx, password); err == nil {
-			user.PasswordHash, user.UpdatedAt = phc, h.Now()
-			if err := h.Store.UpdateUser(ctx, user); err != nil {
+			if err := h.Store.SetPasswordHash(ctx, user.ID, user.PasswordHash, phc, h.Now()); err != nil {
 				h.Log.WarnContext(ctx, "upgrade password hash", "user_id", user.ID, "err", err)
 			}
 		}

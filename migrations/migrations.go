@@ -86,18 +86,33 @@ const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_at BIGINT NOT NULL
 )`
 
-// appliedVersions returns the applied versions and their times. A database
-// without the bookkeeping table has none applied (the table is created).
+// bookkeepingExists asks the catalog (never creating anything) whether
+// schema_migrations exists; on PostgreSQL along the search_path.
+func bookkeepingExists(ctx context.Context, db *sqlx.DB, dialect string) (bool, error) {
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
+	if dialect == Postgres {
+		q = `SELECT COUNT(*) FROM (SELECT to_regclass('schema_migrations') AS t) r WHERE t IS NOT NULL`
+	}
+	var n int
+	if err := db.GetContext(ctx, &n, q); err != nil {
+		return false, fmt.Errorf("migrations: look for schema_migrations: %w", err)
+	}
+	return n > 0, nil
+}
+
+// appliedVersions returns the applied versions and their times. It only
+// reads: a database without the bookkeeping table has none applied (and is
+// left without it; only Up creates it).
 func appliedVersions(ctx context.Context, db *sqlx.DB, dialect string) (map[int]time.Time, error) {
-	if err := createBookkeeping(ctx, db, dialect); err != nil {
-		return nil, err
+	out := map[int]time.Time{}
+	if ok, err := bookkeepingExists(ctx, db, dialect); err != nil || !ok {
+		return out, err
 	}
 	rows, err := db.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: read applied: %w", err)
 	}
 	defer rows.Close()
-	out := map[int]time.Time{}
 	for rows.Next() {
 		var v int
 		var at int64
@@ -124,7 +139,8 @@ func createBookkeeping(ctx context.Context, db *sqlx.DB, dialect string) error {
 }
 
 // StatusOf lists every known migration with its applied time, plus the
-// highest applied version (which may exceed what this binary knows).
+// highest applied version (which may exceed what this binary knows). It only
+// reads.
 func StatusOf(ctx context.Context, db *sqlx.DB, dialect string) ([]Status, int, error) {
 	all, err := All(dialect)
 	if err != nil {
@@ -146,7 +162,8 @@ func StatusOf(ctx context.Context, db *sqlx.DB, dialect string) ([]Status, int, 
 }
 
 // Check returns nil when the schema is exactly at Latest, and otherwise an
-// error saying whether it is behind or ahead.
+// error saying whether it is behind or ahead. It only reads (readiness probes
+// call it): it never creates or changes anything, even on an empty database.
 func Check(ctx context.Context, db *sqlx.DB, dialect string) error {
 	st, maxApplied, err := StatusOf(ctx, db, dialect)
 	if err != nil {

@@ -219,6 +219,54 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// Check is what /readyz runs: on a database whose tables are gone it says
+// "pending" and creates nothing, not even the bookkeeping table.
+func TestCheckIsReadOnly(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.dialect, func(t *testing.T) {
+			ctx := context.Background()
+			db := e.open(t)
+			if _, err := Up(ctx, db, e.dialect, fixedNow); err != nil {
+				t.Fatal(err)
+			}
+			var objects []string
+			if err := db.SelectContext(ctx, &objects, e.objects); err != nil {
+				t.Fatal(err)
+			}
+			if e.dialect == SQLite {
+				db.MustExecContext(ctx, `PRAGMA foreign_keys = OFF`)
+			}
+			for _, o := range objects {
+				if name, ok := strings.CutPrefix(o, "table "); ok {
+					db.MustExecContext(ctx, `DROP TABLE IF EXISTS `+name+dropCascade(e.dialect))
+				}
+			}
+			for range 2 {
+				if err := Check(ctx, db, e.dialect); err == nil || !strings.Contains(err.Error(), "pending") {
+					t.Errorf("Check on a database without tables = %v, want pending migrations", err)
+				}
+				if _, _, err := StatusOf(ctx, db, e.dialect); err != nil {
+					t.Errorf("StatusOf: %v", err)
+				}
+			}
+			var left []string
+			if err := db.SelectContext(ctx, &left, e.objects); err != nil {
+				t.Fatal(err)
+			}
+			if len(left) != 0 {
+				t.Errorf("Check and StatusOf created %v", left)
+			}
+		})
+	}
+}
+
+func dropCascade(dialect string) string {
+	if dialect == Postgres {
+		return " CASCADE"
+	}
+	return ""
+}
+
 // Replicas started together with --auto-migrate run Up on one fresh database
 // at once. One round catches a missing lock only sometimes, so it runs
 // several, each with every connection open beforehand so the calls overlap.

@@ -23,6 +23,7 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) Store) {
 		{"users", userCases()},
 		{"lockout", lockoutCases()},
 		{"clients", clientCases()},
+		{"field updates", updateCases()},
 		{"sessions", sessionCases()},
 		{"auth requests", authRequestCases()},
 		{"tokens", tokenCases()},

@@ -48,9 +48,9 @@ func userCases() []conformanceCase {
 			must(t, s.CreateUser(ctx, fixtureUser("u1", RoleOwner)))
 			wantErr(t, s.CreateUser(ctx, fixtureUser("u2", RoleOwner)), ErrConflict)
 			// Promoting someone else is the same rule.
-			u3 := seedUser(t, s, "u3")
-			u3.Role = RoleOwner
-			wantErr(t, s.UpdateUser(ctx, u3), ErrConflict)
+			seedUser(t, s, "u3")
+			_, err := s.UpdateUser(ctx, "u3", func(u *User) error { u.Role = RoleOwner; return nil })
+			wantErr(t, err, ErrConflict)
 		}},
 		{"users are listed oldest first", func(t *testing.T, s Store) {
 			ctx := t.Context()
@@ -77,26 +77,37 @@ func userCases() []conformanceCase {
 				_, err := s.ReservePasswordAttempt(ctx, "u1", confT0, l)
 				must(t, err)
 			}
-			u.Email, u.Name, u.Role, u.PasswordHash = "New@Example.com", "New Name", RoleAdmin, "new-hash"
-			u.Disabled, u.MFABypass, u.LastFactor, u.UpdatedAt = true, true, "email", at(time.Hour)
-			u.PasswordFailures, u.MFAFailures, u.MFALockedUntil = 99, 99, at(time.Hour) // must be ignored
-			must(t, s.UpdateUser(ctx, u))
+			written, err := s.UpdateUser(ctx, "u1", func(u *User) error {
+				if u.PasswordFailures != 2 {
+					t.Errorf("update sees %d password failures, want the current 2", u.PasswordFailures)
+				}
+				u.Email, u.Name, u.Role, u.PasswordHash = "New@Example.com", "New Name", RoleAdmin, "new-hash"
+				u.Disabled, u.MFABypass, u.LastFactor, u.UpdatedAt = true, true, "email", at(time.Hour)
+				u.PasswordFailures, u.MFAFailures, u.MFALockedUntil = 99, 99, at(time.Hour) // must be ignored
+				return nil
+			})
+			must(t, err)
 
 			got, err := s.GetUser(ctx, "u1")
 			must(t, err)
 			want := *u
-			want.Email = "new@example.com"
+			want.Email, want.Name, want.Role, want.PasswordHash = "new@example.com", "New Name", RoleAdmin, "new-hash"
+			want.Disabled, want.MFABypass, want.LastFactor, want.UpdatedAt = true, true, "email", at(time.Hour)
 			want.PasswordFailures, want.MFAFailures, want.MFALockedUntil = 2, 0, time.Time{}
 			sameRecord(t, got, &want)
+			if written.Email != "new@example.com" || written.Name != "New Name" {
+				t.Errorf("UpdateUser returned %+v, want the written record", written)
+			}
 		}},
 		{"update to a taken email is a conflict", func(t *testing.T, s Store) {
 			seedUser(t, s, "u1")
-			u2 := seedUser(t, s, "u2")
-			u2.Email = "u1@example.com"
-			wantErr(t, s.UpdateUser(t.Context(), u2), ErrConflict)
+			seedUser(t, s, "u2")
+			_, err := s.UpdateUser(t.Context(), "u2", func(u *User) error { u.Email = "u1@example.com"; return nil })
+			wantErr(t, err, ErrConflict)
 		}},
 		{"update of an unknown user is not found", func(t *testing.T, s Store) {
-			wantErr(t, s.UpdateUser(t.Context(), fixtureUser("nobody", RoleMember)), ErrNotFound)
+			_, err := s.UpdateUser(t.Context(), "nobody", func(*User) error { return nil })
+			wantErr(t, err, ErrNotFound)
 		}},
 	}
 }
@@ -291,11 +302,18 @@ func clientCases() []conformanceCase {
 			c.RedirectURIs, c.PostLogoutRedirectURIs = []string{"https://new.example/cb"}, nil
 			c.TokenFormat, c.FactorOTP, c.FactorEmail = TokenFormatOpaque, false, true
 			c.MFAMaxAge, c.UpdatedAt = 2*time.Hour, at(time.Hour)
-			must(t, s.UpdateClient(ctx, c))
+			_, err := s.UpdateClient(ctx, "c1", func(old *Client) error {
+				created := old.CreatedAt
+				*old = *c
+				old.CreatedAt = created.Add(time.Hour) // must be ignored
+				return nil
+			})
+			must(t, err)
 			got, err := s.GetClient(ctx, "c1")
 			must(t, err)
 			sameRecord(t, got, c)
-			wantErr(t, s.UpdateClient(ctx, fixtureClient("nope")), ErrNotFound)
+			_, err = s.UpdateClient(ctx, "nope", func(*Client) error { return nil })
+			wantErr(t, err, ErrNotFound)
 		}},
 		{"deleting a client removes its requests and tokens", func(t *testing.T, s Store) {
 			ctx := t.Context()

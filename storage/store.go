@@ -28,6 +28,13 @@ type Store interface {
 	// InTx runs fn in one transaction: fn's changes all land or none do.
 	// The Store passed to fn must not be used after fn returns.
 	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Serialize, called inside InTx, waits until no other transaction holds
+	// the named lock and holds it until this transaction ends, also across
+	// replicas. Transactions that decide from a set of records and act on the
+	// decision ("does anything else still use OTP?") take it, so that two of
+	// them cannot both decide from the state before the other's change.
+	// Outside InTx it returns an error.
+	Serialize(ctx context.Context, name string) error
 	// Ping checks the database is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the connection pool.
@@ -40,9 +47,21 @@ type Users interface {
 	GetUser(ctx context.Context, id string) (*User, error)
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)
-	// UpdateUser writes the profile fields (email, name, role, password
-	// hash, disabled, MFA bypass, last factor); counters are left alone.
-	UpdateUser(ctx context.Context, u *User) error
+	// UpdateUser reads the user and runs update on it inside one
+	// transaction that holds the row until it ends, then writes the profile
+	// fields (email, name, role, password hash, disabled, MFA bypass, last
+	// factor, updated at) as update left them; counters are left alone. So a
+	// decision update makes sees the current record, and no concurrent
+	// writer's change is undone by a stale copy. An error from update is
+	// returned unchanged and nothing is written. Returns the record written.
+	UpdateUser(ctx context.Context, id string, update func(u *User) error) (*User, error)
+	// SetPasswordHash replaces the password hash only while it is still old:
+	// a login upgrading the hash of the password it just checked must not
+	// undo a concurrent password change. ErrNotFound if the user is gone or
+	// the hash changed meanwhile. Nothing else is written.
+	SetPasswordHash(ctx context.Context, id, old, hash string, now time.Time) error
+	// SetLastFactor records the factor used last, and nothing else.
+	SetLastFactor(ctx context.Context, id, factor string) error
 
 	// ReservePasswordAttempt / ReserveMFAAttempt count an attempt before
 	// it is evaluated, in one conditional statement, so concurrent requests
@@ -60,10 +79,17 @@ type Users interface {
 
 // Clients are relying-party applications.
 type Clients interface {
-	CreateClient(ctx context.Context, c *Client) error // ErrConflict on duplicate ID
+	// CreateClient stores a new client; ErrConflict on a duplicate ID, a
+	// *FieldError (ErrInvalid) when c.Validate refuses it.
+	CreateClient(ctx context.Context, c *Client) error
 	GetClient(ctx context.Context, id string) (*Client, error)
 	ListClients(ctx context.Context) ([]Client, error)
-	UpdateClient(ctx context.Context, c *Client) error
+	// UpdateClient runs update on the current client inside one transaction
+	// that holds the row, checks the result (Client.Validate) and writes
+	// every field except ID and CreatedAt. An error from update or the check
+	// is returned unchanged and nothing is written. Returns the record
+	// written.
+	UpdateClient(ctx context.Context, id string, update func(c *Client) error) (*Client, error)
 	DeleteClient(ctx context.Context, id string) error
 }
 

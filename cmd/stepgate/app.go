@@ -52,7 +52,7 @@ func newLogger(cfg *Config, e env) *slog.Logger {
 // schema is current (migrating first when auto-migrate is on). It then loads
 // the master key and the signing-key manager.
 func open(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*app, error) {
-	st, err := sqlstore.Open(ctx, cfg.Database)
+	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Timeout(cfg.DatabaseTimeout))
 	if err != nil {
 		return nil, err
 	}

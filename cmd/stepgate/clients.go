@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,20 +31,6 @@ func toClientJSON(c *storage.Client, secret string) clientJSON {
 	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, TokenFormat: c.TokenFormat, FactorOTP: c.FactorOTP,
 		FactorEmail: c.FactorEmail, MFAMaxAge: maxAgeString(c.MFAMaxAge), CreatedAt: c.CreatedAt}
-}
-
-// checkRedirectURI enforces what may be registered: an absolute https URL,
-// or http on a loopback host (local development and native apps), without a
-// fragment. Matching at login is exact.
-func checkRedirectURI(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
-		return fmt.Errorf("redirect URI %q must be an absolute URL without a fragment", raw)
-	}
-	if u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname())) {
-		return nil
-	}
-	return fmt.Errorf("redirect URI %q must use https (http is allowed only for localhost)", raw)
 }
 
 func cmdClient(ctx context.Context, e env, args []string) error {
@@ -84,9 +69,11 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 		if len(redirects) == 0 {
 			return usagef("at least one --redirect-uri is required")
 		}
+		// The model's rule (storage.ValidateRedirectURI), checked before the
+		// database is opened; the store checks it again on every write.
 		for _, u := range append(append([]string{}, redirects...), postLogout...) {
-			if err := checkRedirectURI(u); err != nil {
-				return usagef("%v", err)
+			if err := storage.ValidateRedirectURI(u); err != nil {
+				return usagef("redirect URI %v", err)
 			}
 		}
 		if format != storage.TokenFormatJWT && format != storage.TokenFormatOpaque {
@@ -116,7 +103,9 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 	switch action {
 	case "create":
 		c, secret, err := createClient(ctx, a.store, name, redirects, postLogout, public, format)
-		if err != nil {
+		if errors.Is(err, storage.ErrInvalid) {
+			return usagef("%v", err)
+		} else if err != nil {
 			return err
 		}
 		if asJSON {

@@ -23,11 +23,13 @@ import (
 // rising precedence: defaults, the YAML file (--config), STEPGATE_*
 // environment variables, command-line flags.
 type Config struct {
-	Listen        string `yaml:"listen"`
-	Issuer        string `yaml:"issuer"`
-	Database      string `yaml:"database"`
-	DataDir       string `yaml:"data_dir"`
-	MasterKeyFile string `yaml:"master_key_file"`
+	Listen   string `yaml:"listen"`
+	Issuer   string `yaml:"issuer"`
+	Database string `yaml:"database"`
+	// DatabaseTimeout bounds every database statement and transaction.
+	DatabaseTimeout time.Duration `yaml:"database_timeout"`
+	DataDir         string        `yaml:"data_dir"`
+	MasterKeyFile   string        `yaml:"master_key_file"`
 	// MasterKey is only read from STEPGATE_MASTER_KEY: a secret does not
 	// belong on a command line or in a config file.
 	MasterKey   string `yaml:"-"`
@@ -63,6 +65,7 @@ func defaultConfig() Config {
 	return Config{
 		Listen:              "127.0.0.1:8080",
 		DataDir:             "./data",
+		DatabaseTimeout:     5 * time.Second,
 		LogLevel:            "info",
 		SigningAlgorithm:    "RS256",
 		KeyRotationDelay:    24 * time.Hour,
@@ -129,6 +132,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on")
 	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "issuer URL (default in --dev: http://<listen>)")
 	fs.StringVar(&c.Database, "database", c.Database, "database URL: sqlite:///abs/path.db, sqlite://relative.db or postgres://… (default sqlite://<data-dir>/stepgate.db)")
+	fs.DurationVar(&c.DatabaseTimeout, "database-timeout", c.DatabaseTimeout, "bound on every database statement and transaction; past it the request fails instead of hanging")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite database, the dev master key and the dev outbox")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file holding the base64 32-byte master key (or set STEPGATE_MASTER_KEY)")
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "development mode: http on localhost, generated master key, auto-migrate, demo accounts")
@@ -321,7 +325,7 @@ func (c *Config) finish(needIssuer bool) error {
 	for name, d := range map[string]time.Duration{
 		"--access-token-lifetime": c.AccessTokenLifetime, "--id-token-lifetime": c.IDTokenLifetime,
 		"--refresh-token-lifetime": c.RefreshLifetime, "--session-idle-timeout": c.SessionIdle,
-		"--session-absolute-timeout": c.SessionAbsolute,
+		"--session-absolute-timeout": c.SessionAbsolute, "--database-timeout": c.DatabaseTimeout,
 	} {
 		if d <= 0 {
 			return fmt.Errorf("%s must be positive", name)

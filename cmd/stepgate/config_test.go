@@ -46,6 +46,7 @@ func TestConfigDefaults(t *testing.T) {
 			Issuer:              "https://id.example.com",
 			Database:            "sqlite://data/stepgate.db",
 			DataDir:             "./data",
+			DatabaseTimeout:     5 * time.Second,
 			AutoMigrate:         &off,
 			LogFormat:           "json",
 			LogLevel:            "info",
@@ -227,6 +228,11 @@ func TestConfigPrecedence(t *testing.T) {
 			flag: "signing-algorithm", yaml: "signing_algorithm: ES256", env: "RS256", arg: "ES256",
 			get: func(c *Config) any { return c.SigningAlgorithm },
 			def: "RS256", fromYAML: "ES256", fromEnv: "RS256", fromFlag: "ES256",
+		},
+		{
+			flag: "database-timeout", yaml: "database_timeout: 1s", env: "2s", arg: "3s",
+			get: func(c *Config) any { return c.DatabaseTimeout },
+			def: 5 * time.Second, fromYAML: time.Second, fromEnv: 2 * time.Second, fromFlag: 3 * time.Second,
 		},
 		{
 			flag: "key-rotation-delay", yaml: "key_rotation_delay: 1h", env: "2h", arg: "0s",

@@ -49,56 +49,66 @@ type factorChange struct {
 	asJSON     bool
 }
 
+// factorPolicyLock is taken (storage.Store.Serialize) by every change of
+// who uses OTP: a client's factors and the workspace policy. So two such
+// changes never both decide "something else still uses OTP" from the state
+// before the other's change.
+const factorPolicyLock = "factor policy"
+
 // setFactors changes a client's factors. Turning OTP off where no other
 // client and not the workspace policy uses it removes every authenticator
 // binding and backup code, irreversibly: it needs --confirm-remove-bindings,
-// and says first how many users would lose theirs.
+// and says first how many users would lose theirs. The change, the decision
+// and the removal happen in one transaction, on the state inside it.
 func setFactors(ctx context.Context, a *app, e env, clientID string, ch factorChange) error {
-	c, err := a.store.GetClient(ctx, clientID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client %q", clientID)
-	} else if err != nil {
-		return err
-	}
-	turningOTPOff := ch.otp != nil && !*ch.otp && c.FactorOTP
-	if ch.otp != nil {
-		c.FactorOTP = *ch.otp
-	}
-	if ch.email != nil {
-		c.FactorEmail = *ch.email
-	}
-	if ch.maxAge != nil {
-		c.MFAMaxAge = *ch.maxAge
-	}
 	now := time.Now().UTC()
-	c.UpdatedAt = now
-
-	var keepers []string
-	removeBindings := false
-	if turningOTPOff {
-		keepers, err = otpUsers(ctx, a.store, c.ID)
+	var (
+		c              *storage.Client
+		keepers        []string
+		removeBindings bool
+		removed        int64
+	)
+	err := a.store.InTx(ctx, func(tx storage.Store) error {
+		if err := tx.Serialize(ctx, factorPolicyLock); err != nil {
+			return err
+		}
+		turningOTPOff := false
+		var err error
+		c, err = tx.UpdateClient(ctx, clientID, func(cur *storage.Client) error {
+			turningOTPOff = ch.otp != nil && !*ch.otp && cur.FactorOTP
+			if ch.otp != nil {
+				cur.FactorOTP = *ch.otp
+			}
+			if ch.email != nil {
+				cur.FactorEmail = *ch.email
+			}
+			if ch.maxAge != nil {
+				cur.MFAMaxAge = *ch.maxAge
+			}
+			cur.UpdatedAt = now
+			return nil
+		})
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no client %q", clientID)
+		} else if err != nil {
+			return err
+		}
+		if !turningOTPOff {
+			return nil
+		}
+		if keepers, err = otpUsers(ctx, tx, c.ID); err != nil || len(keepers) > 0 {
+			return err
+		}
+		n, err := tx.CountFactorsOfKind(ctx, storage.FactorTOTP)
 		if err != nil {
 			return err
 		}
-		if len(keepers) == 0 {
-			n, err := a.store.CountFactorsOfKind(ctx, storage.FactorTOTP)
-			if err != nil {
-				return err
-			}
-			if n > 0 && !ch.confirm {
-				return fmt.Errorf("no other application and not the workspace policy uses OTP: turning it off "+
-					"removes the authenticator binding (and backup codes) of %d user(s), irreversibly; "+
-					"run again with --confirm-remove-bindings to do so", n)
-			}
-			removeBindings = n > 0
+		if n > 0 && !ch.confirm {
+			return fmt.Errorf("no other application and not the workspace policy uses OTP: turning it off "+
+				"removes the authenticator binding (and backup codes) of %d user(s), irreversibly; "+
+				"run again with --confirm-remove-bindings to do so", n)
 		}
-	}
-	var removed int64
-	err = a.store.InTx(ctx, func(tx storage.Store) error {
-		if err := tx.UpdateClient(ctx, c); err != nil {
-			return err
-		}
-		if !removeBindings {
+		if removeBindings = n > 0; !removeBindings {
 			return nil
 		}
 		users, err := tx.ListUsers(ctx)

@@ -74,11 +74,32 @@ func (s *failingStore) ListUsers(a0 context.Context) (r0 []storage.User, err err
 	return s.inner.ListUsers(a0)
 }
 
-func (s *failingStore) UpdateUser(a0 context.Context, a1 *storage.User) (err error) {
+func (s *failingStore) UpdateUser(a0 context.Context, a1 string, a2 func(*storage.User) error) (r0 *storage.User, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.UpdateUser(a0, a1, a2)
+}
+
+func (s *failingStore) SetPasswordHash(a0 context.Context, a1, a2, a3 string, a4 time.Time) error {
 	if s.failing() {
 		return s.fail.err()
 	}
-	return s.inner.UpdateUser(a0, a1)
+	return s.inner.SetPasswordHash(a0, a1, a2, a3, a4)
+}
+
+func (s *failingStore) SetLastFactor(a0 context.Context, a1, a2 string) error {
+	if s.failing() {
+		return s.fail.err()
+	}
+	return s.inner.SetLastFactor(a0, a1, a2)
+}
+
+func (s *failingStore) Serialize(a0 context.Context, a1 string) error {
+	if s.failing() {
+		return s.fail.err()
+	}
+	return s.inner.Serialize(a0, a1)
 }
 
 func (s *failingStore) ReservePasswordAttempt(a0 context.Context, a1 string, a2 time.Time, a3 storage.Lockout) (r0 storage.FailureState, err error) {
@@ -130,11 +151,11 @@ func (s *failingStore) ListClients(a0 context.Context) (r0 []storage.Client, err
 	return s.inner.ListClients(a0)
 }
 
-func (s *failingStore) UpdateClient(a0 context.Context, a1 *storage.Client) (err error) {
+func (s *failingStore) UpdateClient(a0 context.Context, a1 string, a2 func(*storage.Client) error) (r0 *storage.Client, err error) {
 	if s.failing() {
-		return s.fail.err()
+		return r0, s.fail.err()
 	}
-	return s.inner.UpdateClient(a0, a1)
+	return s.inner.UpdateClient(a0, a1, a2)
 }
 
 func (s *failingStore) DeleteClient(a0 context.Context, a1 string) (err error) {

@@ -20,7 +20,7 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 	if len(rest) != 1 || (rest[0] != "up" && rest[0] != "status") {
 		return usagef("usage: stepgate migrate up|status [flags]")
 	}
-	st, err := sqlstore.Open(ctx, cfg.Database)
+	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Timeout(cfg.DatabaseTimeout))
 	if err != nil {
 		return err
 	}

@@ -195,18 +195,39 @@ func (a *app) mailer() (mail.Sender, error) {
 	return mail.NewSMTP(sc)
 }
 
+// readyTimeout is /readyz's own bound, shorter than any prober's patience.
+const readyTimeout = 3 * time.Second
+
 // ready answers 200 only when the database answers and the schema is the
-// one this binary expects.
+// one this binary expects; 503 otherwise, and within readyTimeout even when
+// the database does not answer at all (the check runs on, bounded by the
+// store's own timeout, but the probe is not kept waiting). It only reads.
 func (a *app) ready(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), readyTimeout)
 	defer cancel()
-	if err := a.store.Ping(ctx); err != nil {
-		a.log.Warn("readiness: database unreachable", "err", err)
-		c.String(http.StatusServiceUnavailable, "database unreachable")
-		return
+	type verdict struct {
+		body string // what the probe sees
+		err  error  // what the log says
 	}
-	if err := migrations.Check(ctx, a.store.DB(), a.store.Dialect()); err != nil {
-		c.String(http.StatusServiceUnavailable, "database schema not current")
+	result := make(chan verdict, 1)
+	go func() {
+		if err := a.store.Ping(ctx); err != nil {
+			result <- verdict{"database unreachable", err}
+		} else if err := migrations.Check(ctx, a.store.DB(), a.store.Dialect()); err != nil {
+			result <- verdict{"database schema not current", err}
+		} else {
+			result <- verdict{}
+		}
+	}()
+	var v verdict
+	select {
+	case v = <-result:
+	case <-ctx.Done():
+		v = verdict{"database unreachable", fmt.Errorf("no answer within %s", readyTimeout)}
+	}
+	if v.err != nil {
+		a.log.Warn("readiness: "+v.body, "err", v.err)
+		c.String(http.StatusServiceUnavailable, v.body)
 		return
 	}
 	c.String(http.StatusOK, "ready")

@@ -185,6 +185,9 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		return unlockUser(ctx, a, e, u)
 	case "backup-codes regenerate":
 		return regenerateBackupCodes(ctx, a, e, u, asJSON)
+	}
+	var hash string
+	switch action {
 	case "set-password":
 		if !passwordStdin {
 			return usagef("give the password on standard input with --password-stdin")
@@ -193,33 +196,49 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if u.PasswordHash, err = newHasher().Hash(ctx, pw); err != nil {
+		if hash, err = newHasher().Hash(ctx, pw); err != nil {
 			return err
 		}
-	case "disable":
-		u.Disabled = true
 	case "set-mfa-bypass":
 		if on == off {
 			return usagef("give exactly one of --on and --off")
 		}
-		u.MFABypass = on
 	}
-	u.UpdatedAt = now
+	// The change is made on the record as it is inside the transaction, and
+	// what follows from it is decided from that same record, so neither a
+	// concurrent change nor a stale copy can be written back.
+	endSessions := false
 	err = a.store.InTx(ctx, func(tx storage.Store) error {
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		var before storage.User
+		u, err = tx.UpdateUser(ctx, u.ID, func(cur *storage.User) error {
+			before = *cur
+			switch action {
+			case "set-password":
+				cur.PasswordHash = hash
+			case "disable":
+				cur.Disabled = true
+			case "set-mfa-bypass":
+				cur.MFABypass = on
+			}
+			cur.UpdatedAt = now
+			return nil
+		})
+		if err != nil {
 			return err
 		}
+		// A new password, a disabled account or the end of a bypass ends
+		// every SSO session: the next login starts under the current rules.
+		// Sessions opened while a bypass was on end with it.
+		endSessions = action != "set-mfa-bypass" || (before.MFABypass && !on)
 		if action == "set-mfa-bypass" {
 			if err := tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: "MFA bypass changed", UserID: u.ID,
 				Identifier: u.Email, Result: storage.ResultSuccess, Detail: "bypass=" + onOffString(on)}); err != nil {
 				return err
 			}
-			if on {
-				return nil
-			}
 		}
-		// A new password, a disabled account or the end of a bypass ends
-		// every SSO session: the next login starts under the current rules.
+		if !endSessions {
+			return nil
+		}
 		return tx.DeleteUserSessions(ctx, u.ID)
 	})
 	if err != nil {
@@ -228,8 +247,12 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	if asJSON {
 		return printJSON(e.stdout, toUserJSON(u))
 	}
-	if action == "set-mfa-bypass" && on {
-		fmt.Fprintf(e.stdout, "user %s: MFA bypass on\n", u.Email)
+	if action == "set-mfa-bypass" {
+		msg := "user %s: MFA bypass " + onOffString(on) + "\n"
+		if endSessions {
+			msg = "user %s: MFA bypass off; their sessions were ended\n"
+		}
+		fmt.Fprintf(e.stdout, msg, u.Email)
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "user %s updated; their sessions were ended\n", u.Email)

@@ -36,38 +36,47 @@ func cmdWorkspace(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.close()
-	ws, err := mfa.LoadWorkspace(ctx, a.store)
-	if err != nil {
-		return err
+	if action == "set" && required.v == nil && factors == "" {
+		return usagef("give --mfa-required=on|off and/or --factors")
 	}
-	if action == "set" {
-		if required.v == nil && factors == "" {
-			return usagef("give --mfa-required=on|off and/or --factors")
-		}
-		if required.v != nil {
-			ws.MFARequired = *required.v
-		}
-		if factors != "" {
-			ws.Factors = nil
-			for _, f := range strings.Split(factors, ",") {
-				ws.Factors = append(ws.Factors, strings.TrimSpace(f))
+	var ws mfa.WorkspacePolicy
+	// The policy is read and written in one transaction holding the factor
+	// policy lock (see setFactors): a concurrent change of another field, or
+	// of a client's factors, is neither undone nor decided on stale state.
+	err = a.store.InTx(ctx, func(tx storage.Store) error {
+		if action == "set" {
+			if err := tx.Serialize(ctx, factorPolicyLock); err != nil {
+				return err
 			}
 		}
-		raw, _ := json.Marshal(ws)
+		cur, err := mfa.LoadWorkspace(ctx, tx)
+		if err != nil || action != "set" {
+			ws = cur
+			return err
+		}
+		if required.v != nil {
+			cur.MFARequired = *required.v
+		}
+		if factors != "" {
+			cur.Factors = nil
+			for _, f := range strings.Split(factors, ",") {
+				cur.Factors = append(cur.Factors, strings.TrimSpace(f))
+			}
+		}
+		raw, _ := json.Marshal(cur)
 		if _, err := mfa.ParseWorkspace(raw); err != nil {
 			return usagef("%v", err)
 		}
 		now := time.Now().UTC()
-		err := a.store.InTx(ctx, func(tx storage.Store) error {
-			if err := tx.PutSetting(ctx, mfa.WorkspaceSetting, raw, now); err != nil {
-				return err
-			}
-			return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: "Workspace policy changed",
-				Result: storage.ResultSuccess, Detail: string(raw)})
-		})
-		if err != nil {
+		if err := tx.PutSetting(ctx, mfa.WorkspaceSetting, raw, now); err != nil {
 			return err
 		}
+		ws = cur
+		return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: "Workspace policy changed",
+			Result: storage.ResultSuccess, Detail: string(raw)})
+	})
+	if err != nil {
+		return err
 	}
 	if asJSON {
 		return printJSON(e.stdout, ws)

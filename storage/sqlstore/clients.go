@@ -44,6 +44,9 @@ func scanClient(row scanner) (*storage.Client, error) {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.CreatedAt
 	}
@@ -61,11 +64,37 @@ func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 	return collect(ctx, s, scanClient, qListClients)
 }
 
-// UpdateClient writes every field except ID and CreatedAt.
-func (s *Store) UpdateClient(ctx context.Context, c *storage.Client) error {
-	return s.execOne(ctx, qUpdateClient, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs),
-		jsonList(c.PostLogoutRedirectURIs), c.TokenFormat, c.FactorOTP, c.FactorEmail, maxAgeMS(c.MFAMaxAge),
-		ms(c.UpdatedAt), c.ID)
+// UpdateClient reads the row (locked, see forUpdate), lets update change
+// it, validates it and writes every field except ID and CreatedAt back, in
+// one transaction.
+func (s *Store) UpdateClient(ctx context.Context, id string, update func(c *storage.Client) error) (*storage.Client, error) {
+	var out *storage.Client
+	err := s.InTx(ctx, func(tx storage.Store) error {
+		t := tx.(*Store)
+		c, err := scanClient(t.queryRow(ctx, qClientByID+t.forUpdate(), id))
+		if err != nil {
+			return err
+		}
+		created := c.CreatedAt
+		if err := update(c); err != nil {
+			return err
+		}
+		c.ID, c.CreatedAt = id, created
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		if err := t.execOne(ctx, qUpdateClient, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs),
+			jsonList(c.PostLogoutRedirectURIs), c.TokenFormat, c.FactorOTP, c.FactorEmail, maxAgeMS(c.MFAMaxAge),
+			ms(c.UpdatedAt), c.ID); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // DeleteClient removes the client; its auth requests and tokens go with it

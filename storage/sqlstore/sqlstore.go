@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,6 +33,32 @@ type Store struct {
 	db      *sqlx.DB
 	q       sqlx.ExtContext // db, or the transaction inside InTx
 	dialect string
+	timeout time.Duration // bounds every statement and every transaction
+	txEnd   time.Time     // inside InTx: the transaction's deadline
+}
+
+// DefaultTimeout bounds each database operation (one statement, or one
+// transaction with all its statements) unless Open is given another.
+const DefaultTimeout = 5 * time.Second
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct{ timeout time.Duration }
+
+// Timeout bounds every statement and every transaction: past it the
+// operation fails with storage.ErrUnavailable, so a hung database never
+// hangs a request. It also sets SQLite's busy_timeout and, on PostgreSQL
+// unless the URL sets them, connect_timeout, statement_timeout, lock_timeout
+// and idle_in_transaction_session_timeout, and a read/write deadline on the
+// connection (a database that stops answering without closing the socket
+// would otherwise block the driver forever). d <= 0 keeps DefaultTimeout.
+func Timeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.timeout = d
+		}
+	}
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -52,8 +79,7 @@ func ParseURL(raw string) (Location, error) {
 		if p == "" {
 			return Location{}, errors.New("database URL sqlite:// needs a file path, e.g. sqlite://data/stepgate.db")
 		}
-		dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		return Location{Dialect: migrations.SQLite, DSN: dsn, Path: p}, nil
+		return Location{Dialect: migrations.SQLite, DSN: sqliteDSN(p, DefaultTimeout), Path: p}, nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		if _, err := url.Parse(raw); err != nil {
 			return Location{}, errors.New("database URL is not a valid postgres:// URL")
@@ -64,8 +90,20 @@ func ParseURL(raw string) (Location, error) {
 	}
 }
 
+// sqliteDSN opens path in WAL mode with foreign keys, write transactions
+// that take the write lock at BEGIN (so they run one at a time), and a busy
+// timeout no longer than the operation timeout.
+func sqliteDSN(path string, busy time.Duration) string {
+	return fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"+
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate", path, busy.Milliseconds())
+}
+
 // Open connects to the database. It does not migrate; see migrations.Up.
-func Open(ctx context.Context, rawURL string) (*Store, error) {
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
+	o := options{timeout: DefaultTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	loc, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -76,14 +114,14 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		if err := os.MkdirAll(filepath.Dir(loc.Path), 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
-		db, err = sqlx.Open("sqlite", loc.DSN)
+		db, err = sqlx.Open("sqlite", sqliteDSN(loc.Path, o.timeout))
 		if err == nil {
 			// One writer at a time is SQLite's rule anyway; a small pool
 			// keeps readers concurrent under WAL.
 			db.SetMaxOpenConns(8)
 		}
 	case migrations.Postgres:
-		db, err = sqlx.Open("postgres", loc.DSN)
+		db, err = openPostgres(loc.DSN, o.timeout)
 		if err == nil {
 			db.SetMaxOpenConns(20)
 			db.SetMaxIdleConns(10)
@@ -93,13 +131,13 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, max(10*time.Second, o.timeout))
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", loc.Dialect, err)
 	}
-	return &Store{db: db, q: db, dialect: loc.Dialect}, nil
+	return &Store{db: db, q: db, dialect: loc.Dialect, timeout: o.timeout}, nil
 }
 
 // DB exposes the pool for migrations and health checks.
@@ -111,8 +149,25 @@ func (s *Store) Dialect() string { return s.dialect }
 // Close closes the pool.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+// Timeout is the bound on each operation (see the Timeout option).
+func (s *Store) Timeout() time.Duration { return s.timeout }
+
+// Ping checks the database answers, within the operation timeout.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	return mapErr(s.db.PingContext(ctx))
+}
+
+// opCtx bounds one statement: by the operation timeout, and inside a
+// transaction also by the transaction's own deadline.
+func (s *Store) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	end := time.Now().Add(s.timeout)
+	if !s.txEnd.IsZero() && s.txEnd.Before(end) {
+		end = s.txEnd
+	}
+	return context.WithDeadline(ctx, end)
+}
 
 // InTx runs fn in a transaction. Nested calls join the outer transaction.
 // The rollback is deferred so that a panic in fn (which gin's recovery turns
@@ -121,20 +176,44 @@ func (s *Store) InTx(ctx context.Context, fn func(tx storage.Store) error) error
 	if _, inTx := s.q.(*sqlx.Tx); inTx {
 		return fn(s)
 	}
+	// The whole transaction, not only each statement, has the operation
+	// timeout: a transaction left open holds its locks against everyone.
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	end, _ := ctx.Deadline()
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return mapErr(err)
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	if err := fn(&Store{db: s.db, q: tx, dialect: s.dialect}); err != nil {
+	if err := fn(&Store{db: s.db, q: tx, dialect: s.dialect, timeout: s.timeout, txEnd: end}); err != nil {
 		return err
 	}
 	return mapErr(tx.Commit())
 }
 
+// Serialize takes a named transaction lock (see storage.Store). PostgreSQL:
+// a transaction-scoped advisory lock keyed by the name's hash. SQLite: InTx
+// begins IMMEDIATE, so a write transaction already holds the database's one
+// write lock from its first statement and transactions run one at a time.
+func (s *Store) Serialize(ctx context.Context, name string) error {
+	if _, inTx := s.q.(*sqlx.Tx); !inTx {
+		return errors.New("sqlstore: Serialize needs a transaction (call it inside InTx)")
+	}
+	if s.dialect != migrations.Postgres {
+		return nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte("stepgate.serialize." + name))
+	_, err := s.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(h.Sum64()))
+	return err
+}
+
 // --- helpers shared by every table file ---
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
 	res, err := s.q.ExecContext(ctx, s.db.Rebind(query), args...)
 	return res, mapErr(err)
 }
@@ -179,24 +258,42 @@ func (s *Store) usedOrMissing(ctx context.Context, countQuery, id string) error 
 	return storage.ErrAlreadyUsed
 }
 
-func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sqlx.Row {
-	return s.q.QueryRowxContext(ctx, s.db.Rebind(query), args...)
+// row is a query's single row; its statement's deadline ends with Scan.
+type row struct {
+	r      *sqlx.Row
+	cancel context.CancelFunc
 }
 
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	rows, err := s.q.QueryxContext(ctx, s.db.Rebind(query), args...)
-	return rows, mapErr(err)
+func (r row) Scan(dest ...any) error {
+	defer r.cancel()
+	return r.r.Scan(dest...)
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) row {
+	ctx, cancel := s.opCtx(ctx)
+	return row{r: s.q.QueryRowxContext(ctx, s.db.Rebind(query), args...), cancel: cancel}
+}
+
+// query runs a statement returning rows; call done when finished with them.
+func (s *Store) query(ctx context.Context, query string, args ...any) (rows *sqlx.Rows, done func(), err error) {
+	ctx, cancel := s.opCtx(ctx)
+	rows, err = s.q.QueryxContext(ctx, s.db.Rebind(query), args...)
+	if err != nil {
+		cancel()
+		return nil, nil, mapErr(err)
+	}
+	return rows, func() { rows.Close(); cancel() }, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
 
 // collect runs a query and scans every row with scan.
 func collect[T any](ctx context.Context, s *Store, scan func(scanner) (*T, error), query string, args ...any) ([]T, error) {
-	rows, err := s.query(ctx, query, args...)
+	rows, done, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer done()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
@@ -229,7 +326,7 @@ func mapErr(err error) error {
 		}
 	}
 	for _, sentinel := range []error{storage.ErrNotFound, storage.ErrConflict, storage.ErrAlreadyUsed,
-		storage.ErrLocked, storage.ErrExpired, storage.ErrSchemaNotCurrent, storage.ErrUnavailable} {
+		storage.ErrLocked, storage.ErrExpired, storage.ErrSchemaNotCurrent, storage.ErrInvalid, storage.ErrUnavailable} {
 		if errors.Is(err, sentinel) {
 			return err
 		}

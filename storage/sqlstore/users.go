@@ -19,6 +19,9 @@ const (
 	qListUsers  = `SELECT ` + userColumns + ` FROM users ORDER BY created_at, id`
 	qUpdateUser = `UPDATE users SET email = ?, name = ?, role = ?, password_hash = ?, disabled = ?, mfa_bypass = ?,
 		last_factor = ?, updated_at = ? WHERE id = ?`
+	// The hash is replaced only while it is the one the caller checked.
+	qSetPasswordHash = `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?`
+	qSetLastFactor   = `UPDATE users SET last_factor = ? WHERE id = ?`
 )
 
 // reserveAttempt counts one attempt unless the account is locked. Old column
@@ -80,10 +83,42 @@ func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 	return collect(ctx, s, scanUser, qListUsers)
 }
 
-func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
-	u.Email = normalizeEmail(u.Email)
-	return s.execOne(ctx, qUpdateUser, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, u.MFABypass,
-		u.LastFactor, ms(u.UpdatedAt), u.ID)
+// UpdateUser reads the row (locked, see forUpdate), lets update change it
+// and writes it back, in one transaction.
+func (s *Store) UpdateUser(ctx context.Context, id string, update func(u *storage.User) error) (*storage.User, error) {
+	var out *storage.User
+	err := s.InTx(ctx, func(tx storage.Store) error {
+		t := tx.(*Store)
+		u, err := scanUser(t.queryRow(ctx, qUserByID+t.forUpdate(), id))
+		if err != nil {
+			return err
+		}
+		if err := update(u); err != nil {
+			return err
+		}
+		u.ID, u.Email = id, normalizeEmail(u.Email)
+		if !u.Role.Valid() {
+			return &storage.FieldError{Field: "role", Reason: "must be owner, admin or member"}
+		}
+		if err := t.execOne(ctx, qUpdateUser, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled,
+			u.MFABypass, u.LastFactor, ms(u.UpdatedAt), u.ID); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Store) SetPasswordHash(ctx context.Context, id, old, hash string, now time.Time) error {
+	return s.execOne(ctx, qSetPasswordHash, hash, ms(now), id, old)
+}
+
+func (s *Store) SetLastFactor(ctx context.Context, id, factor string) error {
+	return s.execOne(ctx, qSetLastFactor, factor, id)
 }
 
 func (s *Store) ReservePasswordAttempt(ctx context.Context, userID string, now time.Time, l storage.Lockout) (storage.FailureState, error) {
