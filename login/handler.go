@@ -63,6 +63,7 @@ func (h *Handler) Mount(r gin.IRoutes) {
 	r.POST(base+"/login/totp/send", h.sendSetupEmail)
 	r.POST(base+"/login/totp/verify-email", h.verifySetupEmail)
 	r.POST(base+"/login/totp/confirm", h.confirmSetup)
+	r.POST(base+"/login/cancel", h.cancel)
 	r.GET(base+"/logged-out", h.loggedOut)
 	r.StaticFS(base+"/static", web.Static())
 	h.Provider.CallbackAllowed = h.callbackAllowed

@@ -28,18 +28,13 @@ type setupPage struct {
 	QR        template.URL
 	ManualKey string
 	Info      string
-	FactorURL string
+	FactorURL string // "Back"; empty when there is no other way
+	Locked    bool
 }
 
 // setupFlow loads a login that may bind an authenticator now: OTP is one of
 // its factors and the user has none yet.
-func (h *Handler) setupFlow(c *gin.Context, id string, post bool) *flow {
-	if post {
-		if err := h.checkCSRF(c); err != nil {
-			h.fail(c, err)
-			return nil
-		}
-	}
+func (h *Handler) setupFlow(c *gin.Context, id string) *flow {
 	f := h.loadFlow(c, id)
 	if f == nil {
 		return nil
@@ -65,19 +60,33 @@ func (h *Handler) pending(ctx context.Context, st storage.Store, userID string) 
 }
 
 func (h *Handler) showSetup(c *gin.Context) {
-	f := h.setupFlow(c, c.Query("authRequestID"), false)
+	f := h.setupFlow(c, c.Query("authRequestID"))
 	if f == nil {
 		return
 	}
-	h.renderSetup(c, f, http.StatusOK, "", "")
+	errMsg, info := pageMessages(c.Query("msg"), f.cur.user.Email)
+	h.renderSetup(c, f, http.StatusOK, errMsg, info)
 }
 
 func (h *Handler) renderSetup(c *gin.Context, f *flow, status int, errMsg, info string) {
 	ctx := c.Request.Context()
 	u := f.cur.user
-	p := setupPage{page: h.page(), Step: "email", Masked: maskEmail(u.Email), Info: info,
-		FactorURL: h.flowURL("/login/factor", f)}
+	p := setupPage{page: h.page(), Step: "email", Masked: maskEmail(u.Email), Info: info}
 	p.AppName, p.AuthRequestID, p.CSRF, p.Error = f.client.Name, f.req.ID, h.csrfToken(c), errMsg
+	// "Back" leads to a factor the user can do instead; when binding is the
+	// only way forward there is none, and the page offers only the way back
+	// to the application.
+	if !f.decision.MustBind {
+		for _, n := range f.decision.Factors {
+			if n != mfa.FactorOTP {
+				p.FactorURL = h.flowURL("/login/factor", f, "tab", n)
+				break
+			}
+		}
+	}
+	if !f.decision.LockedUntil.IsZero() {
+		p.Locked, p.Error, p.Info = true, lockMessage(f.decision.LockedUntil, h.Now()), ""
+	}
 	b, err := h.pending(ctx, h.Store, u.ID)
 	if err != nil {
 		h.fail(c, err)
@@ -113,32 +122,29 @@ func (h *Handler) renderSetup(c *gin.Context, f *flow, status int, errMsg, info 
 
 // sendSetupEmail sends the code that must precede showing a new secret.
 func (h *Handler) sendSetupEmail(c *gin.Context) {
-	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	f := h.postStep(c, stepBindSend)
 	if f == nil {
 		return
 	}
-	refusal, err := h.sendCode(c, f, purposeBindTOTP)
-	switch {
-	case err != nil:
+	msg, err := h.sendCode(c, f, purposeBindTOTP)
+	if err != nil {
 		h.fail(c, err)
-	case refusal != "":
-		h.renderSetup(c, f, http.StatusTooManyRequests, refusal, "")
-	default:
-		h.renderSetup(c, f, http.StatusOK, "", "We sent a 6-digit code to "+maskEmail(f.cur.user.Email)+".")
+		return
 	}
+	c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f, "msg", msg))
 }
 
 // verifySetupEmail checks the emailed code and, in the same transaction,
 // creates the pending secret: 160 random bits, sealed under the master key.
 func (h *Handler) verifySetupEmail(c *gin.Context) {
-	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	f := h.postStep(c, stepBindVerify)
 	if f == nil {
 		return
 	}
 	ctx := c.Request.Context()
 	input := c.PostForm("code")
 	u := f.cur.user
-	ok, reason, err := h.attempt(c, f, mfa.EventEmail, purposeBindTOTP, func(tx storage.Store) (string, error) {
+	ok, _, err := h.attempt(c, f, mfa.EventEmail, purposeBindTOTP, func(tx storage.Store) (string, error) {
 		if reason, err := h.checkEmailCode(ctx, tx, f, purposeBindTOTP, input); reason != "" || err != nil {
 			return reason, err
 		}
@@ -156,10 +162,8 @@ func (h *Handler) verifySetupEmail(c *gin.Context) {
 	switch {
 	case err != nil:
 		h.fail(c, err)
-	case !ok && reason == mfa.ReasonLocked:
-		h.renderSetup(c, f, http.StatusTooManyRequests, msgLocked, "")
 	case !ok:
-		h.renderSetup(c, f, http.StatusUnauthorized, msgBadCode, "")
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f, "msg", msgCodeBadCode))
 	default:
 		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f))
 	}
@@ -176,7 +180,7 @@ type backupPage struct {
 // confirmSetup binds the pending secret when the user proves it with a
 // current code. The first binding also creates the backup codes, shown once.
 func (h *Handler) confirmSetup(c *gin.Context) {
-	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	f := h.postStep(c, stepBindConfirm)
 	if f == nil {
 		return
 	}
@@ -222,14 +226,11 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 	case err != nil:
 		h.fail(c, err)
 		return
-	case !ok && reason == mfa.ReasonLocked:
-		h.renderSetup(c, f, http.StatusTooManyRequests, msgLocked, "")
-		return
 	case !ok && reason == mfa.ReasonExpiredCode:
-		h.renderSetup(c, f, http.StatusUnauthorized, "The setup has expired. Start again.", "")
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f, "msg", msgCodeSetupExpired))
 		return
 	case !ok:
-		h.renderSetup(c, f, http.StatusUnauthorized, msgBadCode, "")
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f, "msg", msgCodeBadCode))
 		return
 	}
 	if !issued {
