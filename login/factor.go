@@ -19,11 +19,11 @@ import (
 // Messages of the second step. One message for every wrong, expired or
 // replayed code; the audit row records which.
 const (
-	msgBadCode     = "The code is not valid."
-	msgWait        = "A code was sent less than a minute ago. Check your inbox, or try again shortly."
-	msgTooMany     = "Too many codes were sent in the last hour. Try again later."
-	msgSendFail    = "The email could not be sent. Please try again in a moment."
-	msgUnavailable = "That method is not available for this login."
+	msgBadCode      = "The code is not valid."
+	msgWait         = "A code was sent less than a minute ago. Check your inbox, or try again shortly."
+	msgTooMany      = "Too many codes were sent in the last hour. Try again later."
+	msgSendFail     = "The email could not be sent. Please try again in a moment."
+	msgUnavailable  = "That method is not available for this login."
 	msgSetupExpired = "The setup has expired. Start again."
 )
 
