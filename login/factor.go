@@ -191,9 +191,7 @@ func (h *Handler) renderFactor(c *gin.Context, f *flow, name string, status int,
 		}
 		p.CodeSent = code != nil && code.UsedAt.IsZero() && h.Now().Before(code.ExpiresAt)
 	}
-	if err := h.Pages.Render(c.Writer, status, "factor", p); err != nil {
-		h.Log.ErrorContext(ctx, "render factor page", "err", err)
-	}
+	h.render(c, status, "factor", p, f.req)
 }
 
 // maskEmail shows enough of the address to recognise it: a***@example.com.

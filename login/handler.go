@@ -69,7 +69,7 @@ func (h *Handler) Mount(r gin.IRoutes) {
 	h.Provider.CallbackAllowed = h.callbackAllowed
 	h.Provider.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, title, message string) {
 		p := page{Base: h.Provider.Prefix(), Title: title, Message: message}
-		if err := h.Pages.Render(w, status, "error", p); err != nil {
+		if err := h.Pages.Render(w, status, "error", p, ""); err != nil {
 			h.Log.ErrorContext(r.Context(), "render error page", "err", err)
 		}
 	}
@@ -130,11 +130,17 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	default:
 		h.Log.ErrorContext(c.Request.Context(), "login error", "path", c.Request.URL.Path, "err", err)
 	}
-	h.render(c, status, "error", p)
+	h.render(c, status, "error", p, nil)
 }
 
-func (h *Handler) render(c *gin.Context, status int, name string, p page) {
-	if err := h.Pages.Render(c.Writer, status, name, p); err != nil {
+// render writes a page; req, when the page belongs to one, lets its forms
+// lead to that request's redirect URI (CSP form-action).
+func (h *Handler) render(c *gin.Context, status int, name string, p any, req *storage.AuthRequest) {
+	origin := ""
+	if req != nil {
+		origin = web.FormOrigin(req.Params.RedirectURI)
+	}
+	if err := h.Pages.Render(c.Writer, status, name, p, origin); err != nil {
 		h.Log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err)
 	}
 }
@@ -153,7 +159,15 @@ func (h *Handler) csrfToken(c *gin.Context) string {
 	return v
 }
 
+// crossOrigin refuses form POSTs a browser marks as coming from another
+// site (Sec-Fetch-Site, or an Origin that is not this host), whatever
+// cookie and token they carry.
+var crossOrigin = http.NewCrossOriginProtection()
+
 func (h *Handler) checkCSRF(c *gin.Context) error {
+	if err := crossOrigin.Check(c.Request); err != nil {
+		return errCSRF
+	}
 	cookie := h.Sessions.Cookies.get(c.Request, csrfCookie)
 	form := c.PostForm("csrf_token")
 	if cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(form)) != 1 {
@@ -175,7 +189,7 @@ func (h *Handler) callbackAllowed(r *http.Request, id string) bool {
 
 func (h *Handler) loggedOut(c *gin.Context) {
 	p := h.page()
-	h.render(c, http.StatusOK, "logged_out", p)
+	h.render(c, http.StatusOK, "logged_out", p, nil)
 }
 
 // enrich fills in when and from where an audit event happened. The IP is

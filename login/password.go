@@ -76,7 +76,7 @@ func (h *Handler) showPassword(c *gin.Context, req *storage.AuthRequest, cl *sto
 	if c.Query("msg") == msgCodeBadCredentials {
 		p.Error = msgBadCredentials
 	}
-	h.render(c, http.StatusOK, "login", p)
+	h.render(c, http.StatusOK, "login", p, req)
 }
 
 // submitPassword checks the email and password. Every failure costs one

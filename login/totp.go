@@ -115,9 +115,7 @@ func (h *Handler) renderSetup(c *gin.Context, f *flow, status int, errMsg, info 
 		}
 		p.CodeSent = code != nil && code.UsedAt.IsZero() && h.Now().Before(code.ExpiresAt)
 	}
-	if err := h.Pages.Render(c.Writer, status, "totp_setup", p); err != nil {
-		h.Log.ErrorContext(ctx, "render setup page", "err", err)
-	}
+	h.render(c, status, "totp_setup", p, f.req)
 }
 
 // sendSetupEmail sends the code that must precede showing a new secret.
@@ -252,7 +250,5 @@ func (h *Handler) showBackupCodes(c *gin.Context, f *flow, codes []string) {
 		text += code + "\n"
 	}
 	p.Download = template.URL("data:text/plain;charset=utf-8;base64," + base64.StdEncoding.EncodeToString([]byte(text)))
-	if err := h.Pages.Render(c.Writer, http.StatusOK, "backup_codes", p); err != nil {
-		h.Log.ErrorContext(c.Request.Context(), "render backup codes", "err", err)
-	}
+	h.render(c, http.StatusOK, "backup_codes", p, f.req)
 }
