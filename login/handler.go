@@ -103,8 +103,10 @@ var (
 	errRateLimit  = errors.New("too many attempts from this address")
 )
 
-// fail writes the error page for err. Anything unexpected is logged and
-// shown as a generic 500: no SQL, no stack, no internals reach the page.
+// fail writes the error page for err. A database that cannot answer
+// (storage.ErrUnavailable) is the server's fault and said as such: 503
+// with Retry-After. Anything else unexpected is a generic 500. Both are
+// logged with the detail; no SQL, no stack, no internals reach the page.
 func (h *Handler) fail(c *gin.Context, err error) {
 	p := h.page()
 	status := http.StatusInternalServerError
@@ -127,6 +129,11 @@ func (h *Handler) fail(c *gin.Context, err error) {
 		status = http.StatusServiceUnavailable
 		c.Header("Retry-After", "2")
 		p.Title, p.Message = "Busy", "Too many sign-ins are in progress. Please try again in a few seconds."
+	case errors.Is(err, storage.ErrUnavailable):
+		status = http.StatusServiceUnavailable
+		c.Header("Retry-After", "30")
+		p.Title, p.Message = "Temporarily unavailable", "Sign-in is temporarily unavailable. Please try again in a minute."
+		h.Log.ErrorContext(c.Request.Context(), "login: storage unavailable", "path", c.Request.URL.Path, "err", err)
 	default:
 		h.Log.ErrorContext(c.Request.Context(), "login error", "path", c.Request.URL.Path, "err", err)
 	}
