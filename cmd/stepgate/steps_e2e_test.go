@@ -3,11 +3,13 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
 
+	"github.com/stepgate/stepgate/mail/mailtest"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -207,5 +209,55 @@ func TestLockedUser(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+var backLink = regexp.MustCompile(`<a href="([^"]+)">Back</a>`)
+
+// TestFirstTabIsOneTheUserCanFinish: without an authenticator, on an
+// application that also allows email, the email tab comes first; the
+// setup page's "Back" never leads back to the setup page.
+func TestFirstTabIsOneTheUserCanFinish(t *testing.T) {
+	dir := t.TempDir()
+	smtp := mailtest.NewServer(t)
+	srv := startServer(t, "sqlite://"+dir+"/stepgate.db", dir, "--smtp-url", smtp.URL())
+	srv.createUser(testEmail, testPassword)
+	r := newRP(t, srv, srv.createClient("--name", "App", "--redirect-uri", redirectURI))
+	srv.cli("", "client", "set-factors", r.conf.ClientID, "--otp=on", "--email=on")
+
+	b := newBrowser(t, redirectURI)
+	p := passwordStep(t, b, r.start())
+	if !strings.Contains(p.body, "We will email a 6-digit code") || strings.Contains(p.body, "Set up an authenticator app</a>") {
+		t.Fatalf("first tab is not the email form:\n%s", p.body)
+	}
+	if e, o := strings.Index(p.body, ">Email code<"), strings.Index(p.body, ">Authenticator app<"); e < 0 || o < 0 || e > o {
+		t.Errorf("email tab is not first (email at %d, authenticator at %d)", e, o)
+	}
+	setup := b.get(strings.Replace(p.url.String(), "/login/factor", "/login/totp/setup", 1))
+	m := backLink.FindStringSubmatch(setup.body)
+	if m == nil {
+		t.Fatalf("no Back on the setup page:\n%s", setup.body)
+	}
+	back, _ := setup.url.Parse(unescapeHTML(m[1]))
+	if p := b.get(back.String()); strings.Contains(p.url.Path, "/login/totp/setup") || !strings.Contains(p.body, "We will email") {
+		t.Errorf("Back led to %s", p.url)
+	}
+
+	// When binding is the only way forward there is no Back to loop
+	// through, only the way back to the application.
+	srv.cli("", "client", "set-factors", r.conf.ClientID, "--email=off")
+	b = newBrowser(t, redirectURI)
+	p = passwordStep(t, b, r.start())
+	if !strings.Contains(p.body, "Set up an authenticator app") {
+		t.Fatalf("OTP-only: not on the setup page: %s", p.url)
+	}
+	if m := backLink.FindStringSubmatch(p.body); m != nil {
+		back, _ := p.url.Parse(unescapeHTML(m[1]))
+		if q := b.get(back.String()); strings.Contains(q.url.Path, "/login/totp/setup") {
+			t.Errorf("Back loops to the setup page: %s", m[1])
+		}
+	}
+	if !strings.Contains(p.body, "/login/cancel") {
+		t.Error("no way back to the application on the must-bind setup page")
 	}
 }
