@@ -68,12 +68,13 @@ func TestStorageFailuresArePagesWithoutInternals(t *testing.T) {
 			h.Mount(e)
 			form := url.Values{"csrf_token": {"t"}, "authRequestID": {"r1"}, "email": {"a@b.c"}, "password": {"x"}}
 			reqs := map[string]*http.Request{
-				"GET /login":            httptest.NewRequest("GET", "/login?authRequestID=r1", nil),
-				"GET /login/factor":     httptest.NewRequest("GET", "/login/factor?authRequestID=r1", nil),
-				"GET /login/totp/setup": httptest.NewRequest("GET", "/login/totp/setup?authRequestID=r1", nil),
+				"GET /login":              httptest.NewRequest("GET", "/login?authRequestID=r1", nil),
+				"GET /login/factor":       httptest.NewRequest("GET", "/login/factor?authRequestID=r1", nil),
+				"GET /login/totp/setup":   httptest.NewRequest("GET", "/login/totp/setup?authRequestID=r1", nil),
+				"GET /login/backup-codes": httptest.NewRequest("GET", "/login/backup-codes?authRequestID=r1", nil),
 			}
 			for _, path := range append([]string{"/login/password", "/login/cancel"}, "/login/otp", "/login/email/send", "/login/email",
-				"/login/backup", "/login/totp/send", "/login/totp/verify-email", "/login/totp/confirm") {
+				"/login/backup", "/login/totp/send", "/login/totp/verify-email", "/login/totp/confirm", "/login/backup-codes/saved") {
 				r := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				r.AddCookie(&http.Cookie{Name: csrfCookie, Value: "t"})

@@ -112,6 +112,17 @@ func (h *Handler) act(c *gin.Context, req *storage.AuthRequest, cl *storage.Clie
 	case mfa.NextFactor:
 		c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login/factor?authRequestID="+url.QueryEscape(req.ID))
 	case mfa.NextDone:
+		// New backup codes this browser has not confirmed saving keep the
+		// login on their page.
+		codes, err := h.shownCodes(ctx, req, cur)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		if codes != nil {
+			c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login/backup-codes?authRequestID="+url.QueryEscape(req.ID))
+			return
+		}
 		if err := h.Store.CompleteAuthRequest(ctx, req.ID, cur.user.ID, cur.session.IDHash, d.AuthTime, d.AMR, d.ACR); err != nil {
 			h.fail(c, err)
 			return

@@ -64,6 +64,8 @@ func (h *Handler) Mount(r gin.IRoutes) {
 	r.POST(base+"/login/totp/verify-email", h.verifySetupEmail)
 	r.POST(base+"/login/totp/confirm", h.confirmSetup)
 	r.POST(base+"/login/cancel", h.cancel)
+	r.GET(base+"/login/backup-codes", h.showBackupCodes)
+	r.POST(base+"/login/backup-codes/saved", h.savedBackupCodes)
 	r.GET(base+"/logged-out", h.loggedOut)
 	r.StaticFS(base+"/static", web.Static())
 	h.Provider.CallbackAllowed = h.callbackAllowed

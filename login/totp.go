@@ -2,10 +2,13 @@ package login
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -167,16 +170,10 @@ func (h *Handler) verifySetupEmail(c *gin.Context) {
 	}
 }
 
-// backupPage shows new backup codes once.
-type backupPage struct {
-	page
-	Codes       []string
-	Download    template.URL
-	ContinueURL string
-}
-
 // confirmSetup binds the pending secret when the user proves it with a
-// current code. The first binding also creates the backup codes, shown once.
+// current code. The first binding also creates the backup codes; they are
+// kept sealed (in the same transaction) and shown on a page of their own
+// until the user confirms saving them.
 func (h *Handler) confirmSetup(c *gin.Context) {
 	f := h.postStep(c, stepBindConfirm)
 	if f == nil {
@@ -190,6 +187,13 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	sealed, err := h.Sealer.Seal([]byte(strings.Join(codes, "\n")), shownCodesAAD(f.req.ID, u.ID))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	shown := &storage.ShownBackupCodes{AuthRequestID: f.req.ID, UserID: u.ID, SessionHash: f.cur.session.IDHash,
+		Sealed: sealed, CreatedAt: h.Now()}
 	issued := false
 	ok, reason, err := h.attempt(c, f, mfa.EventOTP, "binding", func(tx storage.Store) (string, error) {
 		b, err := h.pending(ctx, tx, u.ID)
@@ -218,7 +222,10 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 			hashes[i], _ = mfa.HashBackupCode(h.CodeKey, code)
 		}
 		issued = true
-		return "", tx.ReplaceBackupCodes(ctx, u.ID, hashes, h.Now())
+		if err := tx.ReplaceBackupCodes(ctx, u.ID, hashes, h.Now()); err != nil {
+			return "", err
+		}
+		return "", tx.PutShownBackupCodes(ctx, shown)
 	})
 	switch {
 	case err != nil:
@@ -235,20 +242,104 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 		h.factorDone(c, f, mfa.MethodOTP)
 		return
 	}
-	if _, err := h.Sessions.Authenticated(ctx, c.Writer, f.cur, u, mfa.MethodOTP); err != nil {
+	sess, err := h.Sessions.Authenticated(ctx, c.Writer, f.cur, u, mfa.MethodOTP)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.showBackupCodes(c, f, codes)
+	// The session has a new ID now; the codes follow it.
+	shown.SessionHash = sess.IDHash
+	if err := h.Store.PutShownBackupCodes(ctx, shown); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, h.flowURL("/login/backup-codes", f))
 }
 
-func (h *Handler) showBackupCodes(c *gin.Context, f *flow, codes []string) {
-	p := backupPage{page: h.page(), Codes: codes, ContinueURL: h.Provider.Prefix() + "/login?authRequestID=" + f.req.ID}
-	p.AppName = f.client.Name
-	text := "StepGate backup codes for " + f.cur.user.Email + "\nEach code works once.\n\n"
+// shownCodesAAD binds sealed shown codes to their login and user.
+func shownCodesAAD(authRequestID, userID string) []byte {
+	return []byte("backup-codes:" + authRequestID + ":" + userID)
+}
+
+// shownCodes returns the backup codes kept for req if this browser's
+// session is the one they were issued to, or nil.
+func (h *Handler) shownCodes(ctx context.Context, req *storage.AuthRequest, cur *current) ([]string, error) {
+	if cur == nil {
+		return nil, nil
+	}
+	rec, err := h.Store.GetShownBackupCodes(ctx, req.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec.UserID != cur.user.ID || subtle.ConstantTimeCompare([]byte(rec.SessionHash), []byte(cur.session.IDHash)) != 1 {
+		return nil, nil
+	}
+	plain, err := h.Sealer.Open(rec.Sealed, shownCodesAAD(req.ID, rec.UserID))
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(string(plain), "\n"), nil
+}
+
+// backupPage shows new backup codes until the user confirms saving them.
+type backupPage struct {
+	page
+	Codes    []string
+	Download template.URL
+}
+
+// showBackupCodes is the GET page of new backup codes: a reload shows them
+// again and logs nobody in. Without codes kept for this browser it sends
+// the browser on to the login.
+func (h *Handler) showBackupCodes(c *gin.Context) {
+	req, cl, cur, ok := h.begin(c, c.Query("authRequestID"))
+	if !ok {
+		return
+	}
+	codes, err := h.shownCodes(c.Request.Context(), req, cur)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if codes == nil {
+		c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login?authRequestID="+url.QueryEscape(req.ID))
+		return
+	}
+	p := backupPage{page: h.page(), Codes: codes}
+	p.AppName, p.AuthRequestID, p.CSRF = cl.Name, req.ID, h.csrfToken(c)
+	text := "StepGate backup codes for " + cur.user.Email + "\nEach code works once.\n\n"
 	for _, code := range codes {
 		text += code + "\n"
 	}
 	p.Download = template.URL("data:text/plain;charset=utf-8;base64," + base64.StdEncoding.EncodeToString([]byte(text)))
-	h.render(c, http.StatusOK, "backup_codes", p, f.req)
+	h.render(c, http.StatusOK, "backup_codes", p, req)
+}
+
+// savedBackupCodes is "I have saved them": the kept codes are deleted and
+// the login goes on. Only the browser the codes were issued to can do it.
+func (h *Handler) savedBackupCodes(c *gin.Context) {
+	if err := h.checkCSRF(c); err != nil {
+		h.fail(c, err)
+		return
+	}
+	req, _, cur, ok := h.begin(c, c.PostForm("authRequestID"))
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	codes, err := h.shownCodes(ctx, req, cur)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if codes != nil {
+		if err := h.Store.DeleteShownBackupCodes(ctx, req.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			h.fail(c, err)
+			return
+		}
+	}
+	c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login?authRequestID="+url.QueryEscape(req.ID))
 }

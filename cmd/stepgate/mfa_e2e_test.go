@@ -20,6 +20,7 @@ import (
 
 	"github.com/stepgate/stepgate/mail/mailtest"
 	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
 )
 
 // mfaSetup starts a server that mails through a real (in-process) SMTP
@@ -122,7 +123,6 @@ func waitAwayFromStepEdge() {
 }
 
 var backupCodeRe = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)
-var continueLink = regexp.MustCompile(`<a class="button" href="([^"]+)">I have saved them`)
 
 func TestSecondFactors(t *testing.T) {
 	for name, database := range engines(t) {
@@ -148,6 +148,13 @@ func TestSecondFactors(t *testing.T) {
 				bad := b.submit(p, map[string]string{"code": wrong})
 				if !bad.refused("The code is not valid.") {
 					t.Fatalf("wrong code answered %d after %d", bad.status, bad.from)
+				}
+				// A reload of the wrong-code page shows it again and counts
+				// no other failure.
+				failures := len(srv.auditOf(storage.AuditFilter{Result: storage.ResultFailure}))
+				if again := b.get(bad.url.String()); !strings.Contains(again.body, "The code is not valid.") ||
+					len(srv.auditOf(storage.AuditFilter{Result: storage.ResultFailure})) != failures {
+					t.Fatalf("reload of the wrong-code page: %d, or it counted a failure", again.status)
 				}
 				// The code is bound to this login: another login of the same
 				// user (another browser) cannot use it.
@@ -200,12 +207,30 @@ func TestSecondFactors(t *testing.T) {
 				if len(backupCodes) != 10 {
 					t.Fatalf("%d backup codes shown:\n%s", len(backupCodes), p.body)
 				}
-				link := continueLink.FindStringSubmatch(p.body)
-				if link == nil {
-					t.Fatal("no continue link")
+				if p.from != http.StatusSeeOther || p.url.Path != "/login/backup-codes" || p.header.Get("Cache-Control") != "no-store" {
+					t.Fatalf("backup codes at %s after %d, Cache-Control %q", p.url, p.from, p.header.Get("Cache-Control"))
 				}
-				next, _ := p.url.Parse(unescapeHTML(link[1]))
-				q := r.callback(f, b.get(next.String()))
+				// A reload shows the same codes and logs nobody in.
+				again := b.get(p.url.String())
+				var reloaded []string
+				for _, m := range backupCodeRe.FindAllStringSubmatch(again.body, -1) {
+					reloaded = append(reloaded, m[1])
+				}
+				if again.status != http.StatusOK || !slices.Equal(reloaded, backupCodes) {
+					t.Fatalf("reload of the backup codes page: %d, %d codes", again.status, len(reloaded))
+				}
+				// Going around the page does not finish the login either.
+				if around := b.get(srv.issuer + "/login?authRequestID=" + url.QueryEscape(p.url.Query().Get("authRequestID"))); !strings.Contains(around.body, backupCodes[0]) {
+					t.Fatalf("/login skipped the backup codes page: %d %s", around.status, around.url)
+				}
+				// Another browser does not see them.
+				if other := newBrowser(t, redirectURI).get(p.url.String()); strings.Contains(other.body, backupCodes[0]) {
+					t.Fatal("another browser was shown the codes")
+				}
+				q := r.callback(f, b.submit(again, nil)) // "I have saved them"
+				if after := b.get(p.url.String()); strings.Contains(after.body, backupCodes[0]) {
+					t.Fatal("codes still shown after confirming")
+				}
 				tk := r.mustExchange(f, q.Get("code"))
 				if got := amrOf(tk.claims["amr"]); !slices.Equal(got, []string{"pwd", "otp", "mfa"}) || tk.claims["acr"] != "2fa" {
 					t.Fatalf("amr=%v acr=%v", got, tk.claims["acr"])

@@ -17,7 +17,7 @@ import (
 // ends the request and is checked on its own).
 var loginRoutes = []string{
 	"/login/password", "/login/otp", "/login/email/send", "/login/email", "/login/backup",
-	"/login/totp/send", "/login/totp/verify-email", "/login/totp/confirm",
+	"/login/totp/send", "/login/totp/verify-email", "/login/totp/confirm", "/login/backup-codes/saved",
 }
 
 // formFields are the hidden fields of a page: the CSRF token and the
