@@ -29,30 +29,38 @@ const (
 )
 
 // sendCode emails a new code for purpose to the user, unless the resend
-// rules forbid it; it returns the user-facing refusal, or "".
+// rules forbid it; it returns the message code for the page (msgCodeSent
+// or the refusal).
+//
+// Each rule is decided by one conditional statement in the database
+// (HitRateLimit), so parallel requests and replicas cannot pass it
+// together: at most one code per login and purpose in each resendAfter
+// window, and at most maxCodesPerHour per user in each hour window. The
+// spacing is counted first, so a burst of sends for one login uses up one
+// of the user's hourly codes, not all of them.
 func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, error) {
 	ctx := c.Request.Context()
 	u := f.cur.user
 	now := h.Now()
-	last, err := h.Store.LatestEmailCode(ctx, u.ID, purpose, f.req.ID)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return "", err
-	}
 	refuse := func(msg string) (string, error) {
 		ev := storage.AuditEvent{Type: mfa.EventEmail, UserID: u.ID, Identifier: u.Email, ClientID: f.client.ID,
 			Result: storage.ResultFailure, Reason: mfa.ReasonRateLimited, Detail: "send " + purpose}
 		h.enrich(c, &ev)
 		return msg, h.Store.AppendAudit(ctx, &ev)
 	}
-	if last != nil && now.Sub(last.CreatedAt) < resendAfter {
-		return refuse(msgWait)
-	}
-	n, err := h.Store.CountEmailCodesSince(ctx, u.ID, now.Add(-time.Hour))
+	n, err := h.Store.HitRateLimit(ctx, "email-resend:"+purpose+":"+f.req.ID, now, resendAfter)
 	if err != nil {
 		return "", err
 	}
-	if n >= maxCodesPerHour {
-		return refuse(msgTooMany)
+	if n > 1 {
+		return refuse(msgCodeWait)
+	}
+	n, err = h.Store.HitRateLimit(ctx, "email-hour:"+u.ID, now, time.Hour)
+	if err != nil {
+		return "", err
+	}
+	if n > maxCodesPerHour {
+		return refuse(msgCodeTooMany)
 	}
 	code, err := mfa.NewEmailCode(h.Rand)
 	if err != nil {
@@ -68,9 +76,9 @@ func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, err
 	defer cancel()
 	if err := h.Mailer.Send(sctx, msg); err != nil {
 		h.Log.ErrorContext(ctx, "send code email", "user_id", u.ID, "purpose", purpose, "err", err)
-		return msgSendFail, nil
+		return msgCodeSendFail, nil
 	}
-	return "", nil
+	return msgCodeSent, nil
 }
 
 // checkEmailCode checks input against the newest code sent for this login
@@ -103,36 +111,33 @@ func (h *Handler) checkEmailCode(ctx context.Context, tx storage.Store, f *flow,
 
 // sendEmail sends (or resends) the login code.
 func (h *Handler) sendEmail(c *gin.Context) {
-	f := h.postFlow(c, mfa.FactorEmail)
+	f := h.postStep(c, stepEmailSend)
 	if f == nil {
 		return
 	}
-	refusal, err := h.sendCode(c, f, purposeLogin)
-	switch {
-	case err != nil:
+	msg, err := h.sendCode(c, f, purposeLogin)
+	if err != nil {
 		h.fail(c, err)
-	case refusal != "":
-		h.renderFactor(c, f, mfa.FactorEmail, http.StatusTooManyRequests, refusal, "")
-	default:
-		h.renderFactor(c, f, mfa.FactorEmail, http.StatusOK, "", "We sent a 6-digit code to "+maskEmail(f.cur.user.Email)+".")
+		return
 	}
+	c.Redirect(http.StatusSeeOther, h.flowURL("/login/factor", f, "tab", mfa.FactorEmail, "msg", msg))
 }
 
 // submitEmail checks the login code.
 func (h *Handler) submitEmail(c *gin.Context) {
-	f := h.postFlow(c, mfa.FactorEmail)
+	f := h.postStep(c, stepEmail)
 	if f == nil {
 		return
 	}
 	input := c.PostForm("code")
-	ok, reason, err := h.attempt(c, f, mfa.EventEmail, "", func(tx storage.Store) (string, error) {
+	ok, _, err := h.attempt(c, f, mfa.EventEmail, "", func(tx storage.Store) (string, error) {
 		return h.checkEmailCode(c.Request.Context(), tx, f, purposeLogin, input)
 	})
 	switch {
 	case err != nil:
 		h.fail(c, err)
 	case !ok:
-		h.failedAttempt(c, f, mfa.FactorEmail, reason)
+		h.failedAttempt(c, f, mfa.FactorEmail)
 	default:
 		h.factorDone(c, f, mfa.MethodEmail)
 	}

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,12 +19,61 @@ import (
 // Messages of the second step. One message for every wrong, expired or
 // replayed code; the audit row records which.
 const (
-	msgBadCode  = "The code is not valid."
-	msgLocked   = "Too many wrong codes. Second-factor sign-in is locked for this account for a while; try again later."
-	msgWait     = "A code was sent less than a minute ago. Check your inbox, or try again shortly."
-	msgTooMany  = "Too many codes were sent in the last hour. Try again later."
-	msgSendFail = "The email could not be sent. Please try again in a moment."
+	msgBadCode      = "The code is not valid."
+	msgWait         = "A code was sent less than a minute ago. Check your inbox, or try again shortly."
+	msgTooMany      = "Too many codes were sent in the last hour. Try again later."
+	msgSendFail     = "The email could not be sent. Please try again in a moment."
+	msgUnavailable  = "That method is not available for this login."
+	msgSetupExpired = "The setup has expired. Start again."
 )
+
+// Message codes: a form POST answers 303 to a GET page, which shows the
+// outcome named by its msg query parameter. Only these codes are shown;
+// anything else in the query is ignored. The lock message is not among
+// them: a page shows it whenever the account is locked (lockMessage).
+const (
+	msgCodeBadCode      = "bad_code"
+	msgCodeWait         = "wait"
+	msgCodeTooMany      = "too_many"
+	msgCodeSendFail     = "send_failed"
+	msgCodeUnavailable  = "unavailable"
+	msgCodeSetupExpired = "setup_expired"
+	msgCodeSent         = "sent" // informational
+)
+
+var errorMessages = map[string]string{
+	msgCodeBadCode: msgBadCode, msgCodeWait: msgWait, msgCodeTooMany: msgTooMany,
+	msgCodeSendFail: msgSendFail, msgCodeUnavailable: msgUnavailable, msgCodeSetupExpired: msgSetupExpired,
+}
+
+// pageMessages turns a page's msg code into its error or info line.
+func pageMessages(code, email string) (errMsg, info string) {
+	if code == msgCodeSent {
+		return "", "We sent a 6-digit code to " + maskEmail(email) + "."
+	}
+	return errorMessages[code], ""
+}
+
+// lockMessage says until when second-factor sign-in is locked, in UTC and
+// roughly from now.
+func lockMessage(until, now time.Time) string {
+	return "Too many wrong codes. Second-factor sign-in is locked until " + until.UTC().Format("15:04") +
+		" UTC, about " + roughly(until.Sub(now)) + "."
+}
+
+// roughly words a duration the way a person would say it.
+func roughly(d time.Duration) string {
+	switch m := int(d.Round(time.Minute) / time.Minute); {
+	case m >= 90:
+		return strconv.Itoa(int(d.Round(time.Hour)/time.Hour)) + " hours"
+	case m >= 45:
+		return "1 hour"
+	case m >= 2:
+		return strconv.Itoa(m) + " minutes"
+	default:
+		return "a minute"
+	}
+}
 
 // flow is a login in its second step: the request, its client, the
 // browser's session (with a password) and the decision that asks for a
@@ -65,7 +116,9 @@ func (f *flow) allows(factor string) bool {
 func (h *Handler) flowURL(path string, f *flow, extra ...string) string {
 	q := url.Values{"authRequestID": {f.req.ID}}
 	for i := 0; i+1 < len(extra); i += 2 {
-		q.Set(extra[i], extra[i+1])
+		if extra[i+1] != "" {
+			q.Set(extra[i], extra[i+1])
+		}
 	}
 	return h.Provider.Prefix() + path + "?" + q.Encode()
 }
@@ -82,6 +135,7 @@ type factorPage struct {
 	BackupURL  string
 	SetupURL   string
 	Info       string
+	Locked     bool
 }
 
 type tab struct {
@@ -96,26 +150,33 @@ func (h *Handler) showFactor(c *gin.Context) {
 	if f == nil {
 		return
 	}
-	h.renderFactor(c, f, c.Query("tab"), http.StatusOK, "", "")
+	errMsg, info := pageMessages(c.Query("msg"), f.cur.user.Email)
+	h.renderFactor(c, f, c.Query("tab"), http.StatusOK, errMsg, info)
 }
 
 // renderFactor shows the tab name (or the preselected one) with an error or
-// an informational line.
+// an informational line. While the account is locked it says until when,
+// offers no code and no "send code", only the way back to the application.
 func (h *Handler) renderFactor(c *gin.Context, f *flow, name string, status int, errMsg, info string) {
-	if f.decision.MustBind && name != mfa.MethodBackupCode {
+	if f.decision.MustBind {
 		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f))
 		return
 	}
 	if !f.allows(name) {
+		// The first tab is one the user can finish (mfa.Decide orders
+		// them); the last factor used wins if it still can be.
 		name = f.decision.Factors[0]
-		if f.allows(f.cur.user.LastFactor) {
-			name = f.cur.user.LastFactor
+		if last := f.cur.user.LastFactor; f.allows(last) && (last != mfa.FactorOTP || f.user.HasTOTP) {
+			name = last
 		}
 	}
 	ctx := c.Request.Context()
 	p := factorPage{page: h.page(), Tab: name, HasTOTP: f.user.HasTOTP, Info: info,
 		MaskedMail: maskEmail(f.cur.user.Email), SetupURL: h.flowURL("/login/totp/setup", f)}
 	p.AppName, p.AuthRequestID, p.CSRF, p.Error = f.client.Name, f.req.ID, h.csrfToken(c), errMsg
+	if !f.decision.LockedUntil.IsZero() {
+		p.Locked, p.Error, p.Info = true, lockMessage(f.decision.LockedUntil, h.Now()), ""
+	}
 	for _, n := range f.decision.Factors {
 		p.Tabs = append(p.Tabs, tab{Name: n, Label: tabLabels[n], URL: h.flowURL("/login/factor", f, "tab", n), Active: n == name})
 	}
@@ -130,9 +191,7 @@ func (h *Handler) renderFactor(c *gin.Context, f *flow, name string, status int,
 		}
 		p.CodeSent = code != nil && code.UsedAt.IsZero() && h.Now().Before(code.ExpiresAt)
 	}
-	if err := h.Pages.Render(c.Writer, status, "factor", p); err != nil {
-		h.Log.ErrorContext(ctx, "render factor page", "err", err)
-	}
+	h.render(c, status, "factor", p, f.req)
 }
 
 // maskEmail shows enough of the address to recognise it: a***@example.com.
@@ -187,14 +246,11 @@ func (h *Handler) attempt(c *gin.Context, f *flow, event, detail string, check f
 	return err == nil && reason == "", reason, err
 }
 
-// failedAttempt renders the factor tab again with the generic message.
-func (h *Handler) failedAttempt(c *gin.Context, f *flow, tabName, reason string) {
-	msg := msgBadCode
-	status := http.StatusUnauthorized
-	if reason == mfa.ReasonLocked {
-		msg, status = msgLocked, http.StatusTooManyRequests
-	}
-	h.renderFactor(c, f, tabName, status, msg, "")
+// failedAttempt sends the browser back to the factor tab with the generic
+// message (303, so a reload shows the page and counts nothing). When the
+// account is locked, by this attempt or before, the page says so.
+func (h *Handler) failedAttempt(c *gin.Context, f *flow, tabName string) {
+	c.Redirect(http.StatusSeeOther, h.flowURL("/login/factor", f, "tab", tabName, "msg", msgCodeBadCode))
 }
 
 // factorDone records the completed factor on the session (with a new
@@ -215,40 +271,22 @@ func (h *Handler) factorDone(c *gin.Context, f *flow, method string) {
 	h.proceed(c, f.req, f.client, &current{session: sess, user: f.cur.user})
 }
 
-// postFlow is the common start of every second-step form: CSRF, then the
-// flow, then whether it allows factor.
-func (h *Handler) postFlow(c *gin.Context, factor string) *flow {
-	if err := h.checkCSRF(c); err != nil {
-		h.fail(c, err)
-		return nil
-	}
-	f := h.loadFlow(c, c.PostForm("authRequestID"))
-	if f == nil {
-		return nil
-	}
-	if !f.allows(factor) {
-		h.renderFactor(c, f, "", http.StatusBadRequest, "That method is not available for this application.", "")
-		return nil
-	}
-	return f
-}
-
 // submitOTP checks an authenticator code: valid for T-1..T+1, and each time
 // step accepted once per user (a conditional update in the database).
 func (h *Handler) submitOTP(c *gin.Context) {
-	f := h.postFlow(c, mfa.FactorOTP)
+	f := h.postStep(c, stepOTP)
 	if f == nil {
 		return
 	}
 	input := c.PostForm("code")
-	ok, reason, err := h.attempt(c, f, mfa.EventOTP, "", func(tx storage.Store) (string, error) {
+	ok, _, err := h.attempt(c, f, mfa.EventOTP, "", func(tx storage.Store) (string, error) {
 		return h.checkTOTP(c.Request.Context(), tx, f.cur.user.ID, input)
 	})
 	switch {
 	case err != nil:
 		h.fail(c, err)
 	case !ok:
-		h.failedAttempt(c, f, mfa.FactorOTP, reason)
+		h.failedAttempt(c, f, mfa.FactorOTP)
 	default:
 		h.factorDone(c, f, mfa.MethodOTP)
 	}
@@ -302,12 +340,12 @@ func (h *Handler) openSecret(b *storage.FactorBinding) ([]byte, error) {
 
 // submitBackup checks a backup code; each code works once.
 func (h *Handler) submitBackup(c *gin.Context) {
-	f := h.postFlow(c, mfa.MethodBackupCode)
+	f := h.postStep(c, stepBackup)
 	if f == nil {
 		return
 	}
 	input := c.PostForm("code")
-	ok, reason, err := h.attempt(c, f, mfa.EventBackupCode, "", func(tx storage.Store) (string, error) {
+	ok, _, err := h.attempt(c, f, mfa.EventBackupCode, "", func(tx storage.Store) (string, error) {
 		hash, ok := mfa.HashBackupCode(h.CodeKey, input)
 		if !ok {
 			return mfa.ReasonWrongCode, nil
@@ -322,7 +360,7 @@ func (h *Handler) submitBackup(c *gin.Context) {
 	case err != nil:
 		h.fail(c, err)
 	case !ok:
-		h.failedAttempt(c, f, mfa.MethodBackupCode, reason)
+		h.failedAttempt(c, f, mfa.MethodBackupCode)
 	default:
 		h.factorDone(c, f, mfa.MethodBackupCode)
 	}

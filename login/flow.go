@@ -69,7 +69,7 @@ func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *stor
 }
 
 func (h *Handler) userState(ctx context.Context, u *storage.User) (mfa.UserState, error) {
-	st := mfa.UserState{ID: u.ID, Owner: u.Role == storage.RoleOwner, Bypass: u.MFABypass}
+	st := mfa.UserState{ID: u.ID, Owner: u.Role == storage.RoleOwner, Bypass: u.MFABypass, MFALockedUntil: u.MFALockedUntil}
 	b, err := h.Store.GetFactor(ctx, u.ID, storage.FactorTOTP)
 	switch {
 	case err == nil:
@@ -98,6 +98,12 @@ func (h *Handler) proceed(c *gin.Context, req *storage.AuthRequest, cl *storage.
 
 func (h *Handler) act(c *gin.Context, req *storage.AuthRequest, cl *storage.Client, cur *current, d mfa.Decision) {
 	ctx := c.Request.Context()
+	if c.Request.Method == http.MethodPost && (d.Next == mfa.NextPassword || d.Next == mfa.NextError) {
+		// Post/Redirect/Get: a form POST never answers with a page or a
+		// redirect to the client; the GET of /login does that.
+		c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login?authRequestID="+url.QueryEscape(req.ID))
+		return
+	}
 	switch d.Next {
 	case mfa.NextPassword:
 		h.showPassword(c, req, cl)
@@ -106,6 +112,17 @@ func (h *Handler) act(c *gin.Context, req *storage.AuthRequest, cl *storage.Clie
 	case mfa.NextFactor:
 		c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login/factor?authRequestID="+url.QueryEscape(req.ID))
 	case mfa.NextDone:
+		// New backup codes this browser has not confirmed saving keep the
+		// login on their page.
+		codes, err := h.shownCodes(ctx, req, cur)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		if codes != nil {
+			c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login/backup-codes?authRequestID="+url.QueryEscape(req.ID))
+			return
+		}
 		if err := h.Store.CompleteAuthRequest(ctx, req.ID, cur.user.ID, cur.session.IDHash, d.AuthTime, d.AMR, d.ACR); err != nil {
 			h.fail(c, err)
 			return

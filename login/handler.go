@@ -63,12 +63,15 @@ func (h *Handler) Mount(r gin.IRoutes) {
 	r.POST(base+"/login/totp/send", h.sendSetupEmail)
 	r.POST(base+"/login/totp/verify-email", h.verifySetupEmail)
 	r.POST(base+"/login/totp/confirm", h.confirmSetup)
+	r.POST(base+"/login/cancel", h.cancel)
+	r.GET(base+"/login/backup-codes", h.showBackupCodes)
+	r.POST(base+"/login/backup-codes/saved", h.savedBackupCodes)
 	r.GET(base+"/logged-out", h.loggedOut)
 	r.StaticFS(base+"/static", web.Static())
 	h.Provider.CallbackAllowed = h.callbackAllowed
 	h.Provider.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, title, message string) {
 		p := page{Base: h.Provider.Prefix(), Title: title, Message: message}
-		if err := h.Pages.Render(w, status, "error", p); err != nil {
+		if err := h.Pages.Render(w, status, "error", p, ""); err != nil {
 			h.Log.ErrorContext(r.Context(), "render error page", "err", err)
 		}
 	}
@@ -102,8 +105,10 @@ var (
 	errRateLimit  = errors.New("too many attempts from this address")
 )
 
-// fail writes the error page for err. Anything unexpected is logged and
-// shown as a generic 500: no SQL, no stack, no internals reach the page.
+// fail writes the error page for err. A database that cannot answer
+// (storage.ErrUnavailable) is the server's fault and said as such: 503
+// with Retry-After. Anything else unexpected is a generic 500. Both are
+// logged with the detail; no SQL, no stack, no internals reach the page.
 func (h *Handler) fail(c *gin.Context, err error) {
 	p := h.page()
 	status := http.StatusInternalServerError
@@ -126,14 +131,25 @@ func (h *Handler) fail(c *gin.Context, err error) {
 		status = http.StatusServiceUnavailable
 		c.Header("Retry-After", "2")
 		p.Title, p.Message = "Busy", "Too many sign-ins are in progress. Please try again in a few seconds."
+	case errors.Is(err, storage.ErrUnavailable):
+		status = http.StatusServiceUnavailable
+		c.Header("Retry-After", "30")
+		p.Title, p.Message = "Temporarily unavailable", "Sign-in is temporarily unavailable. Please try again in a minute."
+		h.Log.ErrorContext(c.Request.Context(), "login: storage unavailable", "path", c.Request.URL.Path, "err", err)
 	default:
 		h.Log.ErrorContext(c.Request.Context(), "login error", "path", c.Request.URL.Path, "err", err)
 	}
-	h.render(c, status, "error", p)
+	h.render(c, status, "error", p, nil)
 }
 
-func (h *Handler) render(c *gin.Context, status int, name string, p page) {
-	if err := h.Pages.Render(c.Writer, status, name, p); err != nil {
+// render writes a page; req, when the page belongs to one, lets its forms
+// lead to that request's redirect URI (CSP form-action).
+func (h *Handler) render(c *gin.Context, status int, name string, p any, req *storage.AuthRequest) {
+	origin := ""
+	if req != nil {
+		origin = web.FormOrigin(req.Params.RedirectURI)
+	}
+	if err := h.Pages.Render(c.Writer, status, name, p, origin); err != nil {
 		h.Log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err)
 	}
 }
@@ -152,7 +168,15 @@ func (h *Handler) csrfToken(c *gin.Context) string {
 	return v
 }
 
+// crossOrigin refuses form POSTs a browser marks as coming from another
+// site (Sec-Fetch-Site, or an Origin that is not this host), whatever
+// cookie and token they carry.
+var crossOrigin = http.NewCrossOriginProtection()
+
 func (h *Handler) checkCSRF(c *gin.Context) error {
+	if err := crossOrigin.Check(c.Request); err != nil {
+		return errCSRF
+	}
 	cookie := h.Sessions.Cookies.get(c.Request, csrfCookie)
 	form := c.PostForm("csrf_token")
 	if cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(form)) != 1 {
@@ -174,7 +198,7 @@ func (h *Handler) callbackAllowed(r *http.Request, id string) bool {
 
 func (h *Handler) loggedOut(c *gin.Context) {
 	p := h.page()
-	h.render(c, http.StatusOK, "logged_out", p)
+	h.render(c, http.StatusOK, "logged_out", p, nil)
 }
 
 // enrich fills in when and from where an audit event happened. The IP is

@@ -3,6 +3,7 @@ package login
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -16,6 +17,10 @@ import (
 // precise would tell an attacker which accounts exist; the audit row says
 // what happened.
 const msgBadCredentials = "The email or password is not correct."
+
+// msgCodeBadCredentials names msgBadCredentials in the query of the page a
+// failed password step is redirected to.
+const msgCodeBadCredentials = "bad_credentials"
 
 // maxFieldLen bounds what a form field may carry before it is even hashed.
 const maxFieldLen = 1024
@@ -68,7 +73,10 @@ func (h *Handler) showPassword(c *gin.Context, req *storage.AuthRequest, cl *sto
 	if len(p.Email) > 320 {
 		p.Email = ""
 	}
-	h.render(c, http.StatusOK, "login", p)
+	if c.Query("msg") == msgCodeBadCredentials {
+		p.Error = msgBadCredentials
+	}
+	h.render(c, http.StatusOK, "login", p, req)
 }
 
 // submitPassword checks the email and password. Every failure costs one
@@ -85,6 +93,21 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	}
 	if req.Done {
 		c.Redirect(http.StatusSeeOther, h.Provider.CallbackURL(c.Request.Context(), req.ID))
+		return
+	}
+	// The decision for this browser must still ask for the password.
+	prev, err := h.Sessions.Current(c.Request.Context(), c.Request)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d, st, err := h.decide(c.Request.Context(), req, cl, prev)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if !permits(d, st, stepPassword) {
+		h.refuseStep(c, req, d)
 		return
 	}
 	email := strings.TrimSpace(c.PostForm("email"))
@@ -111,9 +134,8 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	retry := func(reason string) {
 		ev.Reason = reason
 		h.audit(c, ev)
-		p := h.page()
-		p.AppName, p.AuthRequestID, p.CSRF, p.Email, p.Error = cl.Name, req.ID, h.csrfToken(c), email, msgBadCredentials
-		h.render(c, http.StatusUnauthorized, "login", p)
+		// 303 to the password page: a reload shows it and counts nothing.
+		c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login?authRequestID="+url.QueryEscape(req.ID)+"&msg="+msgCodeBadCredentials)
 	}
 
 	user, err := h.Store.GetUserByEmail(ctx, email)

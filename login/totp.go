@@ -2,10 +2,13 @@ package login
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,18 +31,13 @@ type setupPage struct {
 	QR        template.URL
 	ManualKey string
 	Info      string
-	FactorURL string
+	FactorURL string // "Back"; empty when there is no other way
+	Locked    bool
 }
 
 // setupFlow loads a login that may bind an authenticator now: OTP is one of
 // its factors and the user has none yet.
-func (h *Handler) setupFlow(c *gin.Context, id string, post bool) *flow {
-	if post {
-		if err := h.checkCSRF(c); err != nil {
-			h.fail(c, err)
-			return nil
-		}
-	}
+func (h *Handler) setupFlow(c *gin.Context, id string) *flow {
 	f := h.loadFlow(c, id)
 	if f == nil {
 		return nil
@@ -65,19 +63,33 @@ func (h *Handler) pending(ctx context.Context, st storage.Store, userID string) 
 }
 
 func (h *Handler) showSetup(c *gin.Context) {
-	f := h.setupFlow(c, c.Query("authRequestID"), false)
+	f := h.setupFlow(c, c.Query("authRequestID"))
 	if f == nil {
 		return
 	}
-	h.renderSetup(c, f, http.StatusOK, "", "")
+	errMsg, info := pageMessages(c.Query("msg"), f.cur.user.Email)
+	h.renderSetup(c, f, http.StatusOK, errMsg, info)
 }
 
 func (h *Handler) renderSetup(c *gin.Context, f *flow, status int, errMsg, info string) {
 	ctx := c.Request.Context()
 	u := f.cur.user
-	p := setupPage{page: h.page(), Step: "email", Masked: maskEmail(u.Email), Info: info,
-		FactorURL: h.flowURL("/login/factor", f)}
+	p := setupPage{page: h.page(), Step: "email", Masked: maskEmail(u.Email), Info: info}
 	p.AppName, p.AuthRequestID, p.CSRF, p.Error = f.client.Name, f.req.ID, h.csrfToken(c), errMsg
+	// "Back" leads to a factor the user can do instead; when binding is the
+	// only way forward there is none, and the page offers only the way back
+	// to the application.
+	if !f.decision.MustBind {
+		for _, n := range f.decision.Factors {
+			if n != mfa.FactorOTP {
+				p.FactorURL = h.flowURL("/login/factor", f, "tab", n)
+				break
+			}
+		}
+	}
+	if !f.decision.LockedUntil.IsZero() {
+		p.Locked, p.Error, p.Info = true, lockMessage(f.decision.LockedUntil, h.Now()), ""
+	}
 	b, err := h.pending(ctx, h.Store, u.ID)
 	if err != nil {
 		h.fail(c, err)
@@ -106,39 +118,34 @@ func (h *Handler) renderSetup(c *gin.Context, f *flow, status int, errMsg, info 
 		}
 		p.CodeSent = code != nil && code.UsedAt.IsZero() && h.Now().Before(code.ExpiresAt)
 	}
-	if err := h.Pages.Render(c.Writer, status, "totp_setup", p); err != nil {
-		h.Log.ErrorContext(ctx, "render setup page", "err", err)
-	}
+	h.render(c, status, "totp_setup", p, f.req)
 }
 
 // sendSetupEmail sends the code that must precede showing a new secret.
 func (h *Handler) sendSetupEmail(c *gin.Context) {
-	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	f := h.postStep(c, stepBindSend)
 	if f == nil {
 		return
 	}
-	refusal, err := h.sendCode(c, f, purposeBindTOTP)
-	switch {
-	case err != nil:
+	msg, err := h.sendCode(c, f, purposeBindTOTP)
+	if err != nil {
 		h.fail(c, err)
-	case refusal != "":
-		h.renderSetup(c, f, http.StatusTooManyRequests, refusal, "")
-	default:
-		h.renderSetup(c, f, http.StatusOK, "", "We sent a 6-digit code to "+maskEmail(f.cur.user.Email)+".")
+		return
 	}
+	c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f, "msg", msg))
 }
 
 // verifySetupEmail checks the emailed code and, in the same transaction,
 // creates the pending secret: 160 random bits, sealed under the master key.
 func (h *Handler) verifySetupEmail(c *gin.Context) {
-	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	f := h.postStep(c, stepBindVerify)
 	if f == nil {
 		return
 	}
 	ctx := c.Request.Context()
 	input := c.PostForm("code")
 	u := f.cur.user
-	ok, reason, err := h.attempt(c, f, mfa.EventEmail, purposeBindTOTP, func(tx storage.Store) (string, error) {
+	ok, _, err := h.attempt(c, f, mfa.EventEmail, purposeBindTOTP, func(tx storage.Store) (string, error) {
 		if reason, err := h.checkEmailCode(ctx, tx, f, purposeBindTOTP, input); reason != "" || err != nil {
 			return reason, err
 		}
@@ -156,27 +163,19 @@ func (h *Handler) verifySetupEmail(c *gin.Context) {
 	switch {
 	case err != nil:
 		h.fail(c, err)
-	case !ok && reason == mfa.ReasonLocked:
-		h.renderSetup(c, f, http.StatusTooManyRequests, msgLocked, "")
 	case !ok:
-		h.renderSetup(c, f, http.StatusUnauthorized, msgBadCode, "")
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f, "msg", msgCodeBadCode))
 	default:
 		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f))
 	}
 }
 
-// backupPage shows new backup codes once.
-type backupPage struct {
-	page
-	Codes       []string
-	Download    template.URL
-	ContinueURL string
-}
-
 // confirmSetup binds the pending secret when the user proves it with a
-// current code. The first binding also creates the backup codes, shown once.
+// current code. The first binding also creates the backup codes; they are
+// kept sealed (in the same transaction) and shown on a page of their own
+// until the user confirms saving them.
 func (h *Handler) confirmSetup(c *gin.Context) {
-	f := h.setupFlow(c, c.PostForm("authRequestID"), true)
+	f := h.postStep(c, stepBindConfirm)
 	if f == nil {
 		return
 	}
@@ -188,6 +187,13 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	sealed, err := h.Sealer.Seal([]byte(strings.Join(codes, "\n")), shownCodesAAD(f.req.ID, u.ID))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	shown := &storage.ShownBackupCodes{AuthRequestID: f.req.ID, UserID: u.ID, SessionHash: f.cur.session.IDHash,
+		Sealed: sealed, CreatedAt: h.Now()}
 	issued := false
 	ok, reason, err := h.attempt(c, f, mfa.EventOTP, "binding", func(tx storage.Store) (string, error) {
 		b, err := h.pending(ctx, tx, u.ID)
@@ -216,42 +222,124 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 			hashes[i], _ = mfa.HashBackupCode(h.CodeKey, code)
 		}
 		issued = true
-		return "", tx.ReplaceBackupCodes(ctx, u.ID, hashes, h.Now())
+		if err := tx.ReplaceBackupCodes(ctx, u.ID, hashes, h.Now()); err != nil {
+			return "", err
+		}
+		return "", tx.PutShownBackupCodes(ctx, shown)
 	})
 	switch {
 	case err != nil:
 		h.fail(c, err)
 		return
-	case !ok && reason == mfa.ReasonLocked:
-		h.renderSetup(c, f, http.StatusTooManyRequests, msgLocked, "")
-		return
 	case !ok && reason == mfa.ReasonExpiredCode:
-		h.renderSetup(c, f, http.StatusUnauthorized, "The setup has expired. Start again.", "")
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f, "msg", msgCodeSetupExpired))
 		return
 	case !ok:
-		h.renderSetup(c, f, http.StatusUnauthorized, msgBadCode, "")
+		c.Redirect(http.StatusSeeOther, h.flowURL("/login/totp/setup", f, "msg", msgCodeBadCode))
 		return
 	}
 	if !issued {
 		h.factorDone(c, f, mfa.MethodOTP)
 		return
 	}
-	if _, err := h.Sessions.Authenticated(ctx, c.Writer, f.cur, u, mfa.MethodOTP); err != nil {
+	sess, err := h.Sessions.Authenticated(ctx, c.Writer, f.cur, u, mfa.MethodOTP)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.showBackupCodes(c, f, codes)
+	// The session has a new ID now; the codes follow it.
+	shown.SessionHash = sess.IDHash
+	if err := h.Store.PutShownBackupCodes(ctx, shown); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, h.flowURL("/login/backup-codes", f))
 }
 
-func (h *Handler) showBackupCodes(c *gin.Context, f *flow, codes []string) {
-	p := backupPage{page: h.page(), Codes: codes, ContinueURL: h.Provider.Prefix() + "/login?authRequestID=" + f.req.ID}
-	p.AppName = f.client.Name
-	text := "StepGate backup codes for " + f.cur.user.Email + "\nEach code works once.\n\n"
+// shownCodesAAD binds sealed shown codes to their login and user.
+func shownCodesAAD(authRequestID, userID string) []byte {
+	return []byte("backup-codes:" + authRequestID + ":" + userID)
+}
+
+// shownCodes returns the backup codes kept for req if this browser's
+// session is the one they were issued to, or nil.
+func (h *Handler) shownCodes(ctx context.Context, req *storage.AuthRequest, cur *current) ([]string, error) {
+	if cur == nil {
+		return nil, nil
+	}
+	rec, err := h.Store.GetShownBackupCodes(ctx, req.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec.UserID != cur.user.ID || subtle.ConstantTimeCompare([]byte(rec.SessionHash), []byte(cur.session.IDHash)) != 1 {
+		return nil, nil
+	}
+	plain, err := h.Sealer.Open(rec.Sealed, shownCodesAAD(req.ID, rec.UserID))
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(string(plain), "\n"), nil
+}
+
+// backupPage shows new backup codes until the user confirms saving them.
+type backupPage struct {
+	page
+	Codes    []string
+	Download template.URL
+}
+
+// showBackupCodes is the GET page of new backup codes: a reload shows them
+// again and logs nobody in. Without codes kept for this browser it sends
+// the browser on to the login.
+func (h *Handler) showBackupCodes(c *gin.Context) {
+	req, cl, cur, ok := h.begin(c, c.Query("authRequestID"))
+	if !ok {
+		return
+	}
+	codes, err := h.shownCodes(c.Request.Context(), req, cur)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if codes == nil {
+		c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login?authRequestID="+url.QueryEscape(req.ID))
+		return
+	}
+	p := backupPage{page: h.page(), Codes: codes}
+	p.AppName, p.AuthRequestID, p.CSRF = cl.Name, req.ID, h.csrfToken(c)
+	text := "StepGate backup codes for " + cur.user.Email + "\nEach code works once.\n\n"
 	for _, code := range codes {
 		text += code + "\n"
 	}
 	p.Download = template.URL("data:text/plain;charset=utf-8;base64," + base64.StdEncoding.EncodeToString([]byte(text)))
-	if err := h.Pages.Render(c.Writer, http.StatusOK, "backup_codes", p); err != nil {
-		h.Log.ErrorContext(c.Request.Context(), "render backup codes", "err", err)
+	h.render(c, http.StatusOK, "backup_codes", p, req)
+}
+
+// savedBackupCodes is "I have saved them": the kept codes are deleted and
+// the login goes on. Only the browser the codes were issued to can do it.
+func (h *Handler) savedBackupCodes(c *gin.Context) {
+	if err := h.checkCSRF(c); err != nil {
+		h.fail(c, err)
+		return
 	}
+	req, _, cur, ok := h.begin(c, c.PostForm("authRequestID"))
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	codes, err := h.shownCodes(ctx, req, cur)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if codes != nil {
+		if err := h.Store.DeleteShownBackupCodes(ctx, req.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			h.fail(c, err)
+			return
+		}
+	}
+	c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login?authRequestID="+url.QueryEscape(req.ID))
 }

@@ -54,7 +54,13 @@ type UserState struct {
 	Bypass         bool // never asked for a second factor by policy
 	HasTOTP        bool
 	HasBackupCodes bool
+	// MFALockedUntil is the end of a second-factor lock; while it is in the
+	// future no code is accepted.
+	MFALockedUntil time.Time
 }
+
+// Locked reports whether second-factor sign-in is locked at now.
+func (u UserState) Locked(now time.Time) bool { return now.Before(u.MFALockedUntil) }
 
 // Done is one authentication step completed in the SSO session.
 type Done struct {
@@ -101,8 +107,13 @@ type Decision struct {
 	// Factors are the second factors that would satisfy the request, in tab
 	// order, when Next is NextFactor. Backup codes are offered besides them
 	// when the user has some (BackupAllowed).
+	// Factors are listed so that the first is one the user can finish now:
+	// email before an authenticator that is not bound yet.
 	Factors       []string
 	BackupAllowed bool
+	// LockedUntil is set when Next is NextFactor and second-factor sign-in
+	// is locked: no code is accepted and none is sent before then.
+	LockedUntil time.Time
 	// MustBind is set when the only way forward is to bind an authenticator:
 	// the user has none and OTP is the only factor, or the workspace policy
 	// requires the factor.
@@ -123,7 +134,9 @@ type Decision struct {
 // for acr 2fa (voluntarily in acr_values or essentially in claims). Per-user
 // bypass cancels the first two, never the relying party's request. An
 // essential acr that StepGate cannot achieve ends with
-// unmet_authentication_requirements.
+// unmet_authentication_requirements: an unknown value, and also an
+// essential 2fa for a user who cannot do a second factor now (locked, or no
+// factor that could be used).
 func Decide(in Input) Decision {
 	none := slices.Contains(in.Request.Prompt, oidc.PromptNone)
 	if len(in.Request.EssentialACR) > 0 && !slices.Contains(in.Request.EssentialACR, ACROneFactor) &&
@@ -142,14 +155,32 @@ func Decide(in Input) Decision {
 	if len(allowed) > 0 {
 		second, ok := secondFactor(in, allowed)
 		if !ok {
+			usable := usableFactors(allowed)
+			locked := in.User.Locked(in.Now)
+			if essentialTwoFactor(in.Request) && (locked || (len(usable) == 0 && !in.User.HasBackupCodes)) {
+				return Decision{Next: NextError, Error: errUnmet().WithDescription("a second factor is required but cannot be done now")}
+			}
 			if none {
 				return Decision{Next: NextError, Error: oidc.ErrInteractionRequired().WithDescription("a second factor is required")}
 			}
-			otpOnly := len(allowed) == 1 && allowed[0] == FactorOTP
-			return Decision{
-				Next: NextFactor, Factors: allowed, BackupAllowed: in.User.HasBackupCodes,
-				MustBind: !in.User.HasTOTP && slices.Contains(allowed, FactorOTP) && (otpOnly || byWorkspace),
+			if len(usable) == 0 && !in.User.HasBackupCodes {
+				// Nothing the user could do: the policy names no factor
+				// StepGate has. Refuse rather than show a page nobody can
+				// finish.
+				return Decision{Next: NextError, Error: oidc.ErrAccessDenied().WithDescription("no second factor is available for this application")}
 			}
+			otpOnly := len(usable) == 1 && usable[0] == FactorOTP
+			d := Decision{
+				Next: NextFactor, Factors: usable, BackupAllowed: in.User.HasBackupCodes,
+				MustBind: !in.User.HasTOTP && slices.Contains(usable, FactorOTP) && (otpOnly || byWorkspace),
+			}
+			if !in.User.HasTOTP && !d.MustBind && slices.Contains(usable, FactorEmail) {
+				d.Factors = orderEmailFirst(usable)
+			}
+			if locked {
+				d.LockedUntil = in.User.MFALockedUntil
+			}
+			return d
 		}
 		counted = append(counted, second)
 	}
@@ -166,8 +197,7 @@ func required(in Input) (factors []string, byWorkspace bool) {
 			fallback = DefaultWorkspaceFactors
 		}
 	}
-	rp := slices.Contains(in.Request.ACRValues, ACRTwoFactor) ||
-		(slices.Contains(in.Request.EssentialACR, ACRTwoFactor) && !slices.Contains(in.Request.EssentialACR, ACROneFactor))
+	rp := slices.Contains(in.Request.ACRValues, ACRTwoFactor) || essentialTwoFactor(in.Request)
 	if !in.User.Bypass {
 		if in.Workspace.MFARequired && !in.User.Owner {
 			return fallback, true
@@ -182,9 +212,44 @@ func required(in Input) (factors []string, byWorkspace bool) {
 	return nil, false
 }
 
+// usableFactors keeps the factors StepGate can do, in order.
+func usableFactors(allowed []string) []string {
+	out := make([]string, 0, len(allowed))
+	for _, f := range allowed {
+		if f == FactorOTP || f == FactorEmail {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// orderEmailFirst puts email before the others: without an authenticator,
+// an emailed code is the one the user can finish at once.
+func orderEmailFirst(factors []string) []string {
+	out := []string{FactorEmail}
+	for _, f := range factors {
+		if f != FactorEmail {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// essentialTwoFactor: the claims parameter makes 2fa essential (and 1fa
+// would not do).
+func essentialTwoFactor(r Request) bool {
+	return slices.Contains(r.EssentialACR, ACRTwoFactor) && !slices.Contains(r.EssentialACR, ACROneFactor)
+}
+
 // needsPassword: prompt=login, max_age (0 always), or an id_token_hint for
 // another user send the user back to the password.
 func needsPassword(r Request, pwdAt time.Time, userID string, now time.Time) bool {
+	if r.IDTokenHintSubject != "" && r.IDTokenHintSubject != userID {
+		return true
+	}
+	if !r.CreatedAt.IsZero() && !pwdAt.Before(r.CreatedAt) {
+		return false // entered during this very request: prompt=login and max_age are met
+	}
 	if slices.Contains(r.Prompt, oidc.PromptLogin) {
 		return true
 	}

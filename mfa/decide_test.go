@@ -25,6 +25,8 @@ func TestDecide(t *testing.T) {
 		factors  []string
 		mustBind bool
 		errType  string
+		// lockedUntil is checked when Next is NextFactor.
+		lockedUntil time.Time
 	}{
 		{name: "no session asks for the password",
 			in: Input{}, next: NextPassword},
@@ -36,6 +38,10 @@ func TestDecide(t *testing.T) {
 		{name: "prompt=login asks for the password again",
 			in:   Input{Session: []Done{pwd(ago(time.Minute))}, Request: Request{Prompt: []string{"login"}}},
 			next: NextPassword},
+		{name: "prompt=login and max_age=0 are met by a password entered during this request",
+			in: Input{Session: []Done{pwd(ago(30 * time.Second))},
+				Request: Request{Prompt: []string{"login"}, MaxAge: i64(0), CreatedAt: reqAt}},
+			next: NextDone, amr: []string{"pwd"}, acr: "1fa", authTime: ago(30 * time.Second)},
 		{name: "max_age older than the password asks again",
 			in:   Input{Session: []Done{pwd(ago(10 * time.Minute))}, Request: Request{MaxAge: i64(300)}},
 			next: NextPassword},
@@ -55,8 +61,11 @@ func TestDecide(t *testing.T) {
 			in:   Input{Client: ClientPolicy{OTP: true, MFAMaxAge: -1}, Session: []Done{pwd(now)}},
 			next: NextFactor, factors: []string{"otp"}, mustBind: true},
 		{name: "both factors enabled offers both tabs in order",
-			in:   Input{Client: ClientPolicy{OTP: true, Email: true, MFAMaxAge: -1}, Session: []Done{pwd(now)}},
+			in:   Input{Client: ClientPolicy{OTP: true, Email: true, MFAMaxAge: -1}, User: UserState{HasTOTP: true}, Session: []Done{pwd(now)}},
 			next: NextFactor, factors: []string{"otp", "email"}},
+		{name: "without an authenticator the email tab comes first: the one the user can finish",
+			in:   Input{Client: ClientPolicy{OTP: true, Email: true, MFAMaxAge: -1}, Session: []Done{pwd(now)}},
+			next: NextFactor, factors: []string{"email", "otp"}},
 		{name: "a factor needed with prompt=none is interaction_required",
 			in: Input{Client: ClientPolicy{Email: true, MFAMaxAge: -1}, Session: []Done{pwd(now)},
 				Request: Request{Prompt: []string{"none"}}},
@@ -113,7 +122,7 @@ func TestDecide(t *testing.T) {
 			next: NextDone, amr: []string{"pwd"}, acr: "1fa", authTime: now},
 		{name: "acr_values=2fa asks for a factor where policy would not",
 			in:   Input{Session: []Done{pwd(now)}, Request: Request{ACRValues: []string{"2fa"}}},
-			next: NextFactor, factors: []string{"otp", "email"}},
+			next: NextFactor, factors: []string{"email", "otp"}},
 		{name: "acr_values=2fa asks a bypassed user too",
 			in: Input{Client: ClientPolicy{Email: true, MFAMaxAge: -1}, User: UserState{Bypass: true},
 				Session: []Done{pwd(now)}, Request: Request{ACRValues: []string{"2fa"}}},
@@ -127,7 +136,30 @@ func TestDecide(t *testing.T) {
 			next: NextDone, amr: []string{"pwd", "email", "mfa"}, acr: "2fa", authTime: ago(time.Minute)},
 		{name: "essential acr 2fa asks for a factor",
 			in:   Input{Session: []Done{pwd(now)}, Request: Request{EssentialACR: []string{"2fa"}}},
+			next: NextFactor, factors: []string{"email", "otp"}},
+		{name: "essential acr 2fa for an MFA-locked user is unmet_authentication_requirements",
+			in: Input{User: UserState{HasTOTP: true, MFALockedUntil: now.Add(time.Hour)}, Session: []Done{pwd(now)},
+				Request: Request{EssentialACR: []string{"2fa"}}},
+			next: NextError, errType: "unmet_authentication_requirements"},
+		{name: "essential acr 2fa with no factor StepGate can do is unmet_authentication_requirements",
+			in: Input{Workspace: WorkspacePolicy{MFARequired: true, Factors: []string{"webauthn"}}, Session: []Done{pwd(now)},
+				Request: Request{EssentialACR: []string{"2fa"}}},
+			next: NextError, errType: "unmet_authentication_requirements"},
+		{name: "essential acr 2fa once the lock has ended asks for a factor",
+			in: Input{User: UserState{HasTOTP: true, MFALockedUntil: now}, Session: []Done{pwd(now)},
+				Request: Request{EssentialACR: []string{"2fa"}}},
 			next: NextFactor, factors: []string{"otp", "email"}},
+		{name: "essential acr 1fa or 2fa for a locked user is met by the password",
+			in: Input{User: UserState{MFALockedUntil: now.Add(time.Hour)}, Session: []Done{pwd(now)},
+				Request: Request{EssentialACR: []string{"1fa", "2fa"}}},
+			next: NextDone, amr: []string{"pwd"}, acr: "1fa", authTime: now},
+		{name: "a locked user asked by policy gets the factor step with the lock end",
+			in: Input{Client: ClientPolicy{Email: true, MFAMaxAge: -1}, User: UserState{MFALockedUntil: now.Add(time.Hour)},
+				Session: []Done{pwd(now)}},
+			next: NextFactor, factors: []string{"email"}, lockedUntil: now.Add(time.Hour)},
+		{name: "workspace policy with no factor StepGate can do is access_denied, not a page nobody can finish",
+			in:   Input{Workspace: WorkspacePolicy{MFARequired: true, Factors: []string{"webauthn"}}, Session: []Done{pwd(now)}},
+			next: NextError, errType: "access_denied"},
 		{name: "essential acr with only unknown values is unmet_authentication_requirements",
 			in:   Input{Session: []Done{pwd(now)}, Request: Request{EssentialACR: []string{"urn:gold"}}},
 			next: NextError, errType: "unmet_authentication_requirements"},
@@ -156,8 +188,8 @@ func TestDecide(t *testing.T) {
 					t.Errorf("got amr=%v acr=%s auth_time=%v, want %v %s %v", got.AMR, got.ACR, got.AuthTime, c.amr, c.acr, c.authTime)
 				}
 			case NextFactor:
-				if !slices.Equal(got.Factors, c.factors) || got.MustBind != c.mustBind {
-					t.Errorf("got factors=%v mustBind=%v, want %v %v", got.Factors, got.MustBind, c.factors, c.mustBind)
+				if !slices.Equal(got.Factors, c.factors) || got.MustBind != c.mustBind || !got.LockedUntil.Equal(c.lockedUntil) {
+					t.Errorf("got factors=%v mustBind=%v lockedUntil=%v, want %v %v %v", got.Factors, got.MustBind, got.LockedUntil, c.factors, c.mustBind, c.lockedUntil)
 				}
 			case NextError:
 				if got.Error == nil || string(got.Error.ErrorType) != c.errType {

@@ -31,6 +31,7 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) Store) {
 		{"factor bindings", bindingCases()},
 		{"email codes", emailCodeCases()},
 		{"backup codes", backupCodeCases()},
+		{"shown backup codes", shownCodesCases()},
 		{"audit", auditCases()},
 		{"settings", settingCases()},
 		{"rate limits", rateLimitCases()},

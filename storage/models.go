@@ -201,6 +201,18 @@ type EmailCode struct {
 	UsedAt    time.Time
 }
 
+// ShownBackupCodes are new backup codes waiting for the user to confirm
+// they saved them: sealed under the master key, bound to the login they
+// were issued in and to the browser session that may see them, and
+// deleted on confirmation (or with their authorization request).
+type ShownBackupCodes struct {
+	AuthRequestID string
+	UserID        string
+	SessionHash   string
+	Sealed        []byte
+	CreatedAt     time.Time
+}
+
 // BackupCode is a single-use recovery code, stored as a keyed hash.
 type BackupCode struct {
 	ID        string

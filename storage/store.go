@@ -210,6 +210,14 @@ type Factors interface {
 	// ReplaceBackupCodes deletes the user's codes and stores these hashes,
 	// in one transaction; a repeated hash is ErrConflict and changes nothing.
 	ReplaceBackupCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
+	// PutShownBackupCodes keeps new codes (sealed) for their login until
+	// the user confirms saving them, replacing any kept for that login;
+	// they go when DeleteShownBackupCodes is called or their authorization
+	// request is removed. GetShownBackupCodes / DeleteShownBackupCodes
+	// return ErrNotFound when none are kept for the login.
+	PutShownBackupCodes(ctx context.Context, c *ShownBackupCodes) error
+	GetShownBackupCodes(ctx context.Context, authRequestID string) (*ShownBackupCodes, error)
+	DeleteShownBackupCodes(ctx context.Context, authRequestID string) error
 	// UseBackupCode consumes the unused code with that hash; ErrNotFound
 	// if there is none (wrong or already used).
 	UseBackupCode(ctx context.Context, userID, codeHash string, now time.Time) error

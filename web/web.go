@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 //go:embed templates/*.html
@@ -47,7 +49,11 @@ func Parse() (*Pages, error) {
 
 // Render writes page name with data and status. It renders into a buffer
 // first so a template error never leaves half a page behind.
-func (p *Pages) Render(w http.ResponseWriter, status int, name string, data any) error {
+//
+// The page's forms may submit to this site only, and, where given, to
+// formOrigin: the origin of the redirect URI of the request the page
+// belongs to (FormOrigin), which a form POST's redirect chain ends at.
+func (p *Pages) Render(w http.ResponseWriter, status int, name string, data any, formOrigin string) error {
 	t, ok := p.pages[name]
 	if !ok {
 		http.Error(w, "Internal error", http.StatusInternalServerError)
@@ -62,9 +68,49 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data any)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' *; frame-ancestors 'none'; base-uri 'none'")
+	formAction := "'self'"
+	if validSource(formOrigin) {
+		formAction += " " + formOrigin
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// FormOrigin is the CSP source for a redirect URI: its scheme and host
+// (https://app.example.com:8443), or "scheme:" for a private-use scheme
+// (com.example.app:/cb). Anything that would not be one clean source
+// gives "".
+func FormOrigin(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" || u.Opaque != "" {
+		return ""
+	}
+	src := strings.ToLower(u.Scheme) + ":"
+	if u.Host != "" {
+		src += "//" + u.Host
+	}
+	if !validSource(src) {
+		return ""
+	}
+	return src
+}
+
+// validSource: scheme, host, port and IPv6 brackets only, so no value can
+// add a directive or another source.
+func validSource(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune(".-+:/[]", r):
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -259,6 +259,9 @@ type page struct {
 	url    *url.URL // final URL (the page's own)
 	body   string
 	header http.Header
+	// from is the status of the redirect that led to this page (e.g. 303
+	// after a form POST), or 0 when it was answered directly.
+	from int
 }
 
 // redirect is the Location a stopped redirect pointed at, parsed.
@@ -275,7 +278,11 @@ func (b *browser) do(req *http.Request) page {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, url: resp.Request.URL, body: string(body), header: resp.Header}
+	p := page{status: resp.StatusCode, url: resp.Request.URL, body: string(body), header: resp.Header}
+	if resp.Request.Response != nil {
+		p.from = resp.Request.Response.StatusCode
+	}
+	return p
 }
 
 func (b *browser) get(u string) page {
@@ -311,6 +318,12 @@ func (b *browser) submit(p page, values map[string]string) page {
 	}
 	action, _ := p.url.Parse(unescapeHTML(m[1]))
 	return b.post(action.String(), form)
+}
+
+// refused reports whether a form POST was answered the Post/Redirect/Get
+// way (303 to a page) and that page shows msg.
+func (p page) refused(msg string) bool {
+	return p.from == http.StatusSeeOther && p.status == http.StatusOK && strings.Contains(p.body, msg)
 }
 
 func unescapeHTML(s string) string {

@@ -83,24 +83,55 @@ func TestLockout(t *testing.T) {
 					{"otp", bad}, {"email", "000001"}, {"backup_code", "AAAA-AAAA-AAAA-AAAA"},
 					{"otp", bad}, {"email", "000002"}, {"backup_code", "BBBB-BBBB-BBBB-BBBB"},
 				}
+				var p page
 				for i, s := range steps {
-					p := wrong(s.tab, s.code)
-					// The sixth too is evaluated; it fails and sets the lock.
-					if p.status != http.StatusUnauthorized {
-						t.Fatalf("attempt %d (%s) answered %d", i+1, s.tab, p.status)
+					p = wrong(s.tab, s.code)
+					if i < len(steps)-1 && !p.refused("The code is not valid.") {
+						t.Fatalf("attempt %d (%s) answered %d after %d", i+1, s.tab, p.status, p.from)
 					}
+				}
+				// The sixth too is evaluated; it fails, sets the lock and
+				// says until when (computed from the lock end).
+				if !p.refused("locked until ") || !strings.Contains(p.body, " UTC, about 1 hour") {
+					t.Fatalf("the locking attempt answered %d after %d:\n%s", p.status, p.from, p.body)
+				}
+				// A reload of that page counts nothing.
+				failures := len(srv.auditOf(storage.AuditFilter{Result: storage.ResultFailure}))
+				if again := b.get(p.url.String()); !strings.Contains(again.body, "locked until ") ||
+					len(srv.auditOf(storage.AuditFilter{Result: storage.ResultFailure})) != failures {
+					t.Fatalf("reload of the lock page: %d, or it counted another failure", again.status)
 				}
 				locks := srv.auditOf(storage.AuditFilter{Type: mfa.EventAccountLocked})
 				if len(locks) != 1 {
 					t.Fatalf("%d lock events, want 1", len(locks))
 				}
-				// T+1: a valid code whose step the binding has not used.
+				// A locked user is offered no code form and no "send code",
+				// but a way back to the application.
+				for _, tab := range []string{"otp", "email", "backup_code"} {
+					lp := b.get(base + "&tab=" + tab)
+					if strings.Contains(lp.body, "Send code") || strings.Contains(lp.body, "Send a new code") ||
+						strings.Contains(lp.body, `name="code"`) || !strings.Contains(lp.body, "/login/cancel") {
+						t.Fatalf("locked %s tab offers a code form or no way back:\n%s", tab, lp.body)
+					}
+				}
+				// T+1: a valid code whose step the binding has not used,
+				// posted directly: refused, counted as locked.
 				waitAwayFromStepEdge()
 				next := mfa.TOTPCode(secret, time.Now().Add(30*time.Second))
-				p := b.get(base + "&tab=otp")
-				p = b.submit(p, map[string]string{"code": next})
-				if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "locked") {
-					t.Fatalf("correct code while locked answered %d", p.status)
+				lp := b.get(base + "&tab=otp")
+				form := url.Values{"code": {next}}
+				for _, h := range hiddenField.FindAllStringSubmatch(lp.body, -1) {
+					form.Set(h[1], unescapeHTML(h[2]))
+				}
+				target, _ := lp.url.Parse("/login/otp")
+				if p := b.post(target.String(), form); !p.refused("locked until ") {
+					t.Fatalf("correct code while locked answered %d after %d", p.status, p.from)
+				}
+				// "send code" while locked is refused without a mail.
+				mails := len(smtp.Messages())
+				target, _ = lp.url.Parse("/login/email/send")
+				if p := b.post(target.String(), form); !p.refused("locked until ") || len(smtp.Messages()) != mails {
+					t.Fatalf("send while locked answered %d after %d, %d mails", p.status, p.from, len(smtp.Messages())-mails)
 				}
 				reasons := countReasons(srv.auditOf(storage.AuditFilter{}), mfa.EventOTP)
 				if reasons["failure/locked"] != 1 || reasons["failure/wrong_code"] != 2 {

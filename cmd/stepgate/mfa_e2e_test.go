@@ -20,6 +20,7 @@ import (
 
 	"github.com/stepgate/stepgate/mail/mailtest"
 	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
 )
 
 // mfaSetup starts a server that mails through a real (in-process) SMTP
@@ -122,7 +123,6 @@ func waitAwayFromStepEdge() {
 }
 
 var backupCodeRe = regexp.MustCompile(`<li><code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</code></li>`)
-var continueLink = regexp.MustCompile(`<a class="button" href="([^"]+)">I have saved them`)
 
 func TestSecondFactors(t *testing.T) {
 	for name, database := range engines(t) {
@@ -146,8 +146,15 @@ func TestSecondFactors(t *testing.T) {
 					wrong = "111111"
 				}
 				bad := b.submit(p, map[string]string{"code": wrong})
-				if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "The code is not valid.") {
-					t.Fatalf("wrong code answered %d", bad.status)
+				if !bad.refused("The code is not valid.") {
+					t.Fatalf("wrong code answered %d after %d", bad.status, bad.from)
+				}
+				// A reload of the wrong-code page shows it again and counts
+				// no other failure.
+				failures := len(srv.auditOf(storage.AuditFilter{Result: storage.ResultFailure}))
+				if again := b.get(bad.url.String()); !strings.Contains(again.body, "The code is not valid.") ||
+					len(srv.auditOf(storage.AuditFilter{Result: storage.ResultFailure})) != failures {
+					t.Fatalf("reload of the wrong-code page: %d, or it counted a failure", again.status)
 				}
 				// The code is bound to this login: another login of the same
 				// user (another browser) cannot use it.
@@ -156,8 +163,8 @@ func TestSecondFactors(t *testing.T) {
 				op = other.submit(op, nil)
 				otherCode := emailedCode(t, smtp, &seen)
 				if code != otherCode {
-					if p := other.submit(op, map[string]string{"code": code}); p.status != http.StatusUnauthorized {
-						t.Fatalf("a code of another login answered %d", p.status)
+					if p := other.submit(op, map[string]string{"code": code}); !p.refused("The code is not valid.") {
+						t.Fatalf("a code of another login answered %d after %d", p.status, p.from)
 					}
 				}
 				q := r.callback(f, b.submit(bad, map[string]string{"code": code}))
@@ -200,12 +207,30 @@ func TestSecondFactors(t *testing.T) {
 				if len(backupCodes) != 10 {
 					t.Fatalf("%d backup codes shown:\n%s", len(backupCodes), p.body)
 				}
-				link := continueLink.FindStringSubmatch(p.body)
-				if link == nil {
-					t.Fatal("no continue link")
+				if p.from != http.StatusSeeOther || p.url.Path != "/login/backup-codes" || p.header.Get("Cache-Control") != "no-store" {
+					t.Fatalf("backup codes at %s after %d, Cache-Control %q", p.url, p.from, p.header.Get("Cache-Control"))
 				}
-				next, _ := p.url.Parse(unescapeHTML(link[1]))
-				q := r.callback(f, b.get(next.String()))
+				// A reload shows the same codes and logs nobody in.
+				again := b.get(p.url.String())
+				var reloaded []string
+				for _, m := range backupCodeRe.FindAllStringSubmatch(again.body, -1) {
+					reloaded = append(reloaded, m[1])
+				}
+				if again.status != http.StatusOK || !slices.Equal(reloaded, backupCodes) {
+					t.Fatalf("reload of the backup codes page: %d, %d codes", again.status, len(reloaded))
+				}
+				// Going around the page does not finish the login either.
+				if around := b.get(srv.issuer + "/login?authRequestID=" + url.QueryEscape(p.url.Query().Get("authRequestID"))); !strings.Contains(around.body, backupCodes[0]) {
+					t.Fatalf("/login skipped the backup codes page: %d %s", around.status, around.url)
+				}
+				// Another browser does not see them.
+				if other := newBrowser(t, redirectURI).get(p.url.String()); strings.Contains(other.body, backupCodes[0]) {
+					t.Fatal("another browser was shown the codes")
+				}
+				q := r.callback(f, b.submit(again, nil)) // "I have saved them"
+				if after := b.get(p.url.String()); strings.Contains(after.body, backupCodes[0]) {
+					t.Fatal("codes still shown after confirming")
+				}
 				tk := r.mustExchange(f, q.Get("code"))
 				if got := amrOf(tk.claims["amr"]); !slices.Equal(got, []string{"pwd", "otp", "mfa"}) || tk.claims["acr"] != "2fa" {
 					t.Fatalf("amr=%v acr=%v", got, tk.claims["acr"])
@@ -272,8 +297,8 @@ func TestSecondFactors(t *testing.T) {
 				f = r.start()
 				p = passwordStep(t, b, f)
 				p = b.get(p.url.String() + "&tab=backup_code")
-				if again := b.submit(p, map[string]string{"code": backupCodes[0]}); again.status != http.StatusUnauthorized {
-					t.Errorf("used backup code answered %d", again.status)
+				if again := b.submit(p, map[string]string{"code": backupCodes[0]}); !again.refused("The code is not valid.") {
+					t.Errorf("used backup code answered %d after %d", again.status, again.from)
 				}
 			})
 		})

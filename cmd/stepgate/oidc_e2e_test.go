@@ -503,7 +503,7 @@ func TestOIDC(t *testing.T) {
 				f := r.start()
 				answers = append(answers, b.submit(b.get(f.authURL), map[string]string{"email": "gone@example.com", "password": "gone password 123"}))
 				for _, p := range answers {
-					if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "The email or password is not correct.") {
+					if !p.refused("The email or password is not correct.") {
 						t.Errorf("failed login answered %d:\n%s", p.status, p.body)
 					}
 				}
