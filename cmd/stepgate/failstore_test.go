@@ -514,3 +514,24 @@ func (s *failingStore) Ping(a0 context.Context) (err error) {
 	}
 	return s.inner.Ping(a0)
 }
+
+func (s *failingStore) PutShownBackupCodes(a0 context.Context, a1 *storage.ShownBackupCodes) error {
+	if s.failing() {
+		return s.fail.err()
+	}
+	return s.inner.PutShownBackupCodes(a0, a1)
+}
+
+func (s *failingStore) GetShownBackupCodes(a0 context.Context, a1 string) (r0 *storage.ShownBackupCodes, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.GetShownBackupCodes(a0, a1)
+}
+
+func (s *failingStore) DeleteShownBackupCodes(a0 context.Context, a1 string) error {
+	if s.failing() {
+		return s.fail.err()
+	}
+	return s.inner.DeleteShownBackupCodes(a0, a1)
+}
