@@ -55,6 +55,14 @@ func withFailure(ctx context.Context) (context.Context, *failure) {
 	return context.WithValue(ctx, failureKey{}, f), f
 }
 
+// failed reports whether the request already recorded a server failure:
+// its answer is then the generic one, and nothing more should ask the
+// database (a frozen one would make the request wait once per question).
+func failed(ctx context.Context) bool {
+	f, ok := ctx.Value(failureKey{}).(*failure)
+	return ok && f.status.Load() != 0
+}
+
 // fail logs err with what was being done, marks the request failed and
 // returns the generic protocol error. An *oidc.Error passes unchanged.
 func (s *Storage) fail(ctx context.Context, what string, err error) error {

@@ -198,6 +198,10 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		}
 		ew := &errorPageWriter{ResponseWriter: w}
 		inner.ServeHTTP(ew, r)
+		if ew.intercepted && failed(r.Context()) {
+			w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
+			return
+		}
 		if ew.intercepted {
 			p.refuse(w, r, "Invalid sign-in request", p.authorizeProblem(r.Context(), r, ew.text.String()),
 				"client_id", r.Form.Get("client_id"), "redirect_uri", r.Form.Get("redirect_uri"))
@@ -232,6 +236,10 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		// gets a page.
 		ew := &errorPageWriter{ResponseWriter: w}
 		inner.ServeHTTP(ew, r)
+		if ew.intercepted && failed(r.Context()) {
+			w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
+			return
+		}
 		if ew.intercepted {
 			p.refuse(w, r, "Invalid sign-out request", p.endSessionProblem(r.Context(), r, ew.text.String()),
 				"client_id", r.Form.Get("client_id"), "post_logout_redirect_uri", r.Form.Get("post_logout_redirect_uri"))
