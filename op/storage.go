@@ -168,8 +168,10 @@ func (s *Storage) AuthRequestByID(ctx context.Context, id string) (zop.AuthReque
 // CreateAccessAndRefreshTokens), which the library reaches only once every
 // check has passed.
 //
-// A code that was already redeemed is a replay: every token issued from it
-// is revoked (RFC 6749 §4.1.2).
+// A code that was already redeemed is passed on too: the redemption in
+// token creation then fails and revokes every token issued from the code
+// (RFC 6749 §4.1.2) — but only for a request that passed every check, so
+// someone who merely saw a used code cannot revoke the tokens it bought.
 func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (zop.AuthRequest, error) {
 	now := s.Now()
 	r, err := s.Store.GetAuthRequestByCode(ctx, HashSecret(code))
@@ -179,7 +181,7 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (zop.AuthR
 	case err != nil:
 		return nil, s.fail(ctx, "look up authorization code", err)
 	case !r.CodeUsedAt.IsZero():
-		return nil, s.codeReplayed(ctx, r)
+		return authRequest{r}, nil
 	case !r.Done || !now.Before(r.CodeExpiresAt):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
 	}

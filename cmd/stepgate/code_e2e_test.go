@@ -87,6 +87,28 @@ func TestCodeSurvivesFailedTokenRequests(t *testing.T) {
 				}
 			})
 
+			t.Run("a replay that fails a check revokes nothing", func(t *testing.T) {
+				r := r.in(t)
+				b := newBrowser(t, redirectURI)
+				f := r.start()
+				code := r.login(b, f, testEmail, testPassword)
+				first := r.mustExchange(f, code)
+				for what, fail := range failures {
+					if err := fail(r, f, code); err == nil {
+						t.Fatalf("%s: the replay succeeded", what)
+					}
+				}
+				if in := r.introspect(first.oauth.AccessToken); in["active"] != true {
+					t.Fatalf("a replay that failed its checks revoked the first redemption's access token: %v", in)
+				}
+				if _, err := r.exchange(f, code); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+					t.Fatalf("replay with every check passing: %v, want invalid_grant", err)
+				}
+				if in := r.introspect(first.oauth.AccessToken); in["active"] != false {
+					t.Errorf("a replay that passed every check left the first redemption's access token active: %v", in)
+				}
+			})
+
 			t.Run("concurrent redemptions: exactly one wins, and its tokens are revoked", func(t *testing.T) {
 				r := r.in(t)
 				b := newBrowser(t, redirectURI)
