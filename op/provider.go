@@ -196,16 +196,8 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		if err := r.ParseForm(); err == nil && r.Form.Get("claims") != "" {
 			r = r.WithContext(context.WithValue(r.Context(), claimsKey{}, r.Form.Get("claims")))
 		}
-		ew := &errorPageWriter{ResponseWriter: w}
-		inner.ServeHTTP(ew, r)
-		if ew.intercepted && failed(r.Context()) {
-			w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
-			return
-		}
-		if ew.intercepted {
-			p.refuse(w, r, "Invalid sign-in request", p.authorizeProblem(r.Context(), r, ew.text.String()),
-				"client_id", r.Form.Get("client_id"), "redirect_uri", r.Form.Get("redirect_uri"))
-		}
+		p.serveOrRefuse(w, r, inner, "Invalid sign-in request", p.authorizeProblem,
+			"client_id", r.Form.Get("client_id"), "redirect_uri", r.Form.Get("redirect_uri"))
 		return
 	case r.URL.Path == keysPath:
 		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
@@ -234,19 +226,29 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, inner http.Hand
 		// An invalid request (unregistered post_logout_redirect_uri, bad
 		// id_token_hint) is answered with JSON by the library; a browser
 		// gets a page.
-		ew := &errorPageWriter{ResponseWriter: w}
-		inner.ServeHTTP(ew, r)
-		if ew.intercepted && failed(r.Context()) {
-			w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
-			return
-		}
-		if ew.intercepted {
-			p.refuse(w, r, "Invalid sign-out request", p.endSessionProblem(r.Context(), r, ew.text.String()),
-				"client_id", r.Form.Get("client_id"), "post_logout_redirect_uri", r.Form.Get("post_logout_redirect_uri"))
-		}
+		p.serveOrRefuse(w, r, inner, "Invalid sign-out request", p.endSessionProblem,
+			"client_id", r.Form.Get("client_id"), "post_logout_redirect_uri", r.Form.Get("post_logout_redirect_uri"))
 		return
 	}
 	inner.ServeHTTP(w, r)
+}
+
+// serveOrRefuse lets the library answer a browser request and replaces a
+// refusal it would write as text or JSON with the error page, saying what
+// problem finds wrong. A request that already failed on the database gets
+// the failure page instead, without asking the database again (a frozen
+// one would make it wait once per question).
+func (p *Provider) serveOrRefuse(w http.ResponseWriter, r *http.Request, inner http.Handler, title string,
+	problem func(ctx context.Context, r *http.Request, libraryText string) string, logArgs ...any) {
+	ew := &errorPageWriter{ResponseWriter: w}
+	inner.ServeHTTP(ew, r)
+	switch {
+	case !ew.intercepted:
+	case failed(r.Context()):
+		w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
+	default:
+		p.refuse(w, r, title, problem(r.Context(), r, ew.text.String()), logArgs...)
+	}
 }
 
 // callback checks the authorize callback before the library issues the
