@@ -109,7 +109,9 @@ func (w *failureWriter) WriteHeader(code int) {
 	}
 	w.replaced = true
 	h := w.Header()
-	for _, k := range []string{"Location", "Content-Type", "Content-Length", "Cache-Control", "Set-Cookie"} {
+	// A challenge set on the way (WWW-Authenticate for a token the library
+	// could not look up) would tell the client its credentials are bad.
+	for _, k := range []string{"Location", "Content-Type", "Content-Length", "Cache-Control", "Set-Cookie", "WWW-Authenticate"} {
 		h.Del(k)
 	}
 	if status == http.StatusServiceUnavailable {

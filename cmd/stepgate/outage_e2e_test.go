@@ -177,12 +177,9 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 		if a.status != http.StatusServiceUnavailable && a.status != http.StatusInternalServerError {
 			t.Errorf("userinfo: %d, want 503 (or 500)\n%s", a.status, a.body)
 		}
-		// Not checked yet, because it fails: this 503 still carries
-		// WWW-Authenticate: Bearer error="invalid_token" (op/provider.go's
-		// bearerChallengeWriter sets it when the library writes 403, before
-		// failureWriter replaces the answer, and failureWriter keeps that
-		// header). To be added with its fix:
-		//	strings.Contains(a.header.Get("WWW-Authenticate"), "invalid_token") is an error.
+		if ch := a.header.Get("WWW-Authenticate"); strings.Contains(ch, "invalid_token") {
+			t.Errorf("userinfo: the outage answer challenges a valid token: %s", ch)
+		}
 		if strings.Contains(strings.ToLower(a.body), "invalid") {
 			t.Errorf("userinfo: body says invalid: %s", a.body)
 		}
