@@ -247,16 +247,21 @@ func needsPassword(r Request, pwdAt time.Time, userID string, now time.Time) boo
 	if r.IDTokenHintSubject != "" && r.IDTokenHintSubject != userID {
 		return true
 	}
-	if !r.CreatedAt.IsZero() && !pwdAt.Before(r.CreatedAt) {
-		return false // entered during this very request: prompt=login and max_age are met
-	}
-	if slices.Contains(r.Prompt, oidc.PromptLogin) {
+	// A password entered during this very request meets prompt=login and
+	// max_age=0; a positive max_age is still measured from it, however long
+	// the rest of the login takes.
+	duringRequest := !r.CreatedAt.IsZero() && !pwdAt.Before(r.CreatedAt)
+	if slices.Contains(r.Prompt, oidc.PromptLogin) && !duringRequest {
 		return true
 	}
-	if r.MaxAge != nil && (*r.MaxAge == 0 || now.Sub(pwdAt) > time.Duration(*r.MaxAge)*time.Second) {
-		return true
+	switch {
+	case r.MaxAge == nil:
+		return false
+	case *r.MaxAge == 0:
+		return !duringRequest
+	default:
+		return now.Sub(pwdAt) > time.Duration(*r.MaxAge)*time.Second
 	}
-	return r.IDTokenHintSubject != "" && r.IDTokenHintSubject != userID
 }
 
 // secondFactor finds the most recent second factor in the session that this
