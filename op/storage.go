@@ -210,6 +210,16 @@ func (s *Storage) redeem(ctx context.Context, tx storage.Store, g grant, now tim
 	if errors.Is(err, storage.ErrExpired) || errors.Is(err, storage.ErrNotFound) {
 		return oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
 	}
+	if err != nil {
+		return err
+	}
+	// The user is read in the transaction that issues the tokens: a user
+	// disabled after the login (even while its password was being checked)
+	// gets none.
+	u, err := tx.GetUser(ctx, g.userID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		return oidc.ErrInvalidGrant().WithDescription("the code is invalid or expired")
+	}
 	return err
 }
 

@@ -139,6 +139,18 @@ func TestCodeSurvivesFailedTokenRequests(t *testing.T) {
 				}
 			})
 
+			t.Run("a user disabled after the login gets no tokens for its code", func(t *testing.T) {
+				r := r.in(t)
+				srv.createUser("late@example.com", testPassword)
+				b := newBrowser(t, redirectURI)
+				f := r.start()
+				code := r.login(b, f, "late@example.com", testPassword)
+				srv.cli("", "user", "disable", "late@example.com")
+				if _, err := r.exchange(f, code); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+					t.Fatalf("code of a disabled user: %v, want invalid_grant", err)
+				}
+			})
+
 			t.Run("a failed request for a public client leaves the code too", func(t *testing.T) {
 				pub := newRP(t, srv, srv.createClient("--name", "SPA", "--public", "--redirect-uri", redirectURI))
 				b := newBrowser(t, redirectURI)
