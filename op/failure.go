@@ -32,18 +32,6 @@ const (
 	retryAfter      = "5"
 )
 
-// clientFault reports whether err says something about the request (an
-// unknown, expired, used or conflicting record), not about the server.
-func clientFault(err error) bool {
-	for _, target := range []error{storage.ErrNotFound, storage.ErrExpired, storage.ErrAlreadyUsed,
-		storage.ErrConflict, storage.ErrLocked} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
-}
-
 // failure is what one request recorded: 0 nothing, else the HTTP status of
 // the generic answer.
 type failure struct{ status atomic.Int32 }
@@ -65,9 +53,9 @@ func failed(ctx context.Context) bool {
 
 // fail logs err with what was being done, marks the request failed and
 // returns the generic protocol error. An *oidc.Error passes unchanged.
-func (s *Storage) fail(ctx context.Context, what string, err error) error {
-	if _, ok := errors.AsType[*oidc.Error](err); ok {
-		return err
+func (s *Storage) fail(ctx context.Context, what string, err error) *oidc.Error {
+	if e, ok := errors.AsType[*oidc.Error](err); ok {
+		return e
 	}
 	status := http.StatusInternalServerError
 	e := oidc.ErrServerError().WithDescription(descServerError)

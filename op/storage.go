@@ -400,7 +400,7 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 			return nil
 		}
 		if err != nil {
-			return s.fail(ctx, "revoke: look up refresh token", err).(*oidc.Error)
+			return s.fail(ctx, "revoke: look up refresh token", err)
 		}
 		owner, revoke = t.ClientID, func() error { return s.Store.RevokeRefreshFamily(ctx, t.FamilyID, now) }
 	} else {
@@ -409,7 +409,7 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 			return nil
 		}
 		if err != nil {
-			return s.fail(ctx, "revoke: look up access token", err).(*oidc.Error)
+			return s.fail(ctx, "revoke: look up access token", err)
 		}
 		owner, revoke = t.ClientID, func() error { return s.Store.RevokeToken(ctx, t.ID, now) }
 	}
@@ -417,7 +417,7 @@ func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 	}
 	if err := revoke(); err != nil {
-		return s.fail(ctx, "revoke token", err).(*oidc.Error)
+		return s.fail(ctx, "revoke token", err)
 	}
 	return nil
 }

@@ -200,9 +200,6 @@ type Factors interface {
 	CreateEmailCode(ctx context.Context, c *EmailCode) error
 	// LatestEmailCode is the newest code for the user, purpose and binding.
 	LatestEmailCode(ctx context.Context, userID, purpose, boundTo string) (*EmailCode, error)
-	// CountEmailCodesSince counts codes created at or after since, used
-	// or not (for rate limits).
-	CountEmailCodesSince(ctx context.Context, userID string, since time.Time) (int, error)
 	// UseEmailCode marks the code used; ErrAlreadyUsed if it was. Expiry
 	// is the caller's check.
 	UseEmailCode(ctx context.Context, id string, now time.Time) error

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
 )
 
@@ -362,16 +363,10 @@ func validateIssuer(issuer string, dev bool) error {
 	if err != nil || u.Host == "" || strings.ContainsAny(issuer, "?#") || u.User != nil {
 		return errors.New(msg)
 	}
-	if u.Scheme == "https" || (u.Scheme == "http" && dev && isLoopback(u.Hostname())) {
+	if u.Scheme == "https" || (u.Scheme == "http" && dev && storage.IsLoopbackHost(u.Hostname())) {
 		return nil
 	}
 	return errors.New(msg)
-}
-
-// isLoopback: localhost or a loopback IP, where plain http is acceptable.
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // insecureIssuer reports whether the issuer is plain http (dev only).

@@ -431,13 +431,6 @@ func (s *failingStore) LatestEmailCode(a0 context.Context, a1 string, a2 string,
 	return s.inner.LatestEmailCode(a0, a1, a2, a3)
 }
 
-func (s *failingStore) CountEmailCodesSince(a0 context.Context, a1 string, a2 time.Time) (r0 int, err error) {
-	if s.failing() {
-		return r0, s.fail.err()
-	}
-	return s.inner.CountEmailCodesSince(a0, a1, a2)
-}
-
 func (s *failingStore) UseEmailCode(a0 context.Context, a1 string, a2 time.Time) (err error) {
 	if s.failing() {
 		return s.fail.err()

@@ -37,7 +37,6 @@ const (
 	qInsertEmailCode = `INSERT INTO email_codes (` + emailCodeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qLatestEmailCode = `SELECT ` + emailCodeColumns + ` FROM email_codes
 		WHERE user_id = ? AND purpose = ? AND bound_to = ? ORDER BY created_at DESC, id DESC LIMIT 1`
-	qCountEmailCodes = `SELECT COUNT(*) FROM email_codes WHERE user_id = ? AND created_at >= ?`
 	qUseEmailCode    = `UPDATE email_codes SET used_at = ? WHERE id = ? AND used_at = 0`
 	qEmailCodeExists = `SELECT COUNT(*) FROM email_codes WHERE id = ?`
 )
@@ -155,13 +154,6 @@ func (s *Store) CreateEmailCode(ctx context.Context, c *storage.EmailCode) error
 
 func (s *Store) LatestEmailCode(ctx context.Context, userID, purpose, boundTo string) (*storage.EmailCode, error) {
 	return scanEmailCode(s.queryRow(ctx, qLatestEmailCode, userID, purpose, boundTo))
-}
-
-// CountEmailCodesSince counts codes created at or after since, used or not.
-func (s *Store) CountEmailCodesSince(ctx context.Context, userID string, since time.Time) (int, error) {
-	var n int
-	err := s.queryRow(ctx, qCountEmailCodes, userID, ms(since)).Scan(&n)
-	return n, mapErr(err)
 }
 
 // UseEmailCode does not look at expiry; the caller checks ExpiresAt first.
