@@ -28,6 +28,10 @@ const (
 	maxCodesPerHour   = 5
 )
 
+// CodesWindow is the window maxCodesPerHour is counted in; the server's
+// cleanup keeps rate-limit counters at least that long.
+const CodesWindow = time.Hour
+
 // sendCode emails a new code for purpose to the user, unless the resend
 // rules forbid it; it returns the message code for the page (msgCodeSent
 // or the refusal).
@@ -55,7 +59,7 @@ func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, err
 	if n > 1 {
 		return refuse(msgCodeWait)
 	}
-	n, err = h.Store.HitRateLimit(ctx, "email-hour:"+u.ID, now, time.Hour)
+	n, err = h.Store.HitRateLimit(ctx, "email-hour:"+u.ID, now, CodesWindow)
 	if err != nil {
 		return "", err
 	}

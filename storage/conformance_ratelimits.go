@@ -27,6 +27,28 @@ func rateLimitCases() []conformanceCase {
 				t.Fatalf("in the new window: %d %v", n, err)
 			}
 		}},
+		{"old rate-limit windows are deleted, current ones kept", func(t *testing.T, s Store) {
+			ctx := t.Context()
+			for _, hit := range []struct {
+				key string
+				at  time.Duration
+			}{{"old", 0}, {"old", time.Second}, {"new", time.Hour}} {
+				if _, err := s.HitRateLimit(ctx, hit.key, at(hit.at), time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n, err := s.DeleteRateLimitsBefore(ctx, at(time.Hour))
+			must(t, err)
+			if n != 1 {
+				t.Fatalf("deleted %d counters, want 1 (the window that began at +0)", n)
+			}
+			if n, err := s.HitRateLimit(ctx, "new", at(time.Hour+time.Second), time.Hour); err != nil || n != 2 {
+				t.Fatalf("the current window lost its count: %d %v", n, err)
+			}
+			if n, err := s.HitRateLimit(ctx, "old", at(time.Hour+time.Second), time.Hour); err != nil || n != 1 {
+				t.Fatalf("a deleted key starts again: %d %v", n, err)
+			}
+		}},
 		{"50 concurrent rate-limit hits are each counted once", func(t *testing.T, s Store) {
 			counts := make([]int, 50)
 			errs := concurrently(t, s, 50, func(i int) error {

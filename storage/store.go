@@ -234,6 +234,10 @@ type RateLimits interface {
 	// most window ago (starting a new window otherwise) and returns the
 	// count including this event, in one statement.
 	HitRateLimit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
+	// DeleteRateLimitsBefore removes counters whose window started before
+	// the given time; a hit on such a key would start a new window anyway
+	// when before is at least the longest window ago.
+	DeleteRateLimitsBefore(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Settings are small named JSON documents (workspace policy and the like).

@@ -494,6 +494,13 @@ func (s *failingStore) PutSetting(a0 context.Context, a1 string, a2 []byte, a3 t
 	return s.inner.PutSetting(a0, a1, a2, a3)
 }
 
+func (s *failingStore) DeleteRateLimitsBefore(a0 context.Context, a1 time.Time) (int64, error) {
+	if s.failing() {
+		return 0, s.fail.err()
+	}
+	return s.inner.DeleteRateLimitsBefore(a0, a1)
+}
+
 func (s *failingStore) HitRateLimit(a0 context.Context, a1 string, a2 time.Time, a3 time.Duration) (r0 int, err error) {
 	if s.failing() {
 		return r0, s.fail.err()

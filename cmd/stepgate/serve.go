@@ -248,6 +248,11 @@ func (a *app) cleanup(ctx context.Context) {
 		if _, err := a.store.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
 			a.log.Warn("cleanup tokens", "err", err)
 		}
+		// Every counter's window is over once the longest window has passed.
+		longest := max(login.CodesWindow, a.cfg.PasswordIPWindow)
+		if _, err := a.store.DeleteRateLimitsBefore(ctx, now.Add(-longest)); err != nil && ctx.Err() == nil {
+			a.log.Warn("cleanup rate limits", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -13,6 +13,12 @@ const qHitRateLimit = `INSERT INTO rate_limits (key, window_start, count) VALUES
 		window_start = CASE WHEN rate_limits.window_start <= CAST(? AS BIGINT) THEN excluded.window_start ELSE rate_limits.window_start END
 	RETURNING count`
 
+const qDeleteRateLimitsBefore = `DELETE FROM rate_limits WHERE window_start < ?`
+
+func (s *Store) DeleteRateLimitsBefore(ctx context.Context, before time.Time) (int64, error) {
+	return s.execCount(ctx, qDeleteRateLimitsBefore, before.UnixMilli())
+}
+
 func (s *Store) HitRateLimit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
 	var n int
 	expired := now.Add(-window).UnixMilli()
