@@ -224,8 +224,17 @@ func TestSecondFactors(t *testing.T) {
 					t.Fatalf("/login skipped the backup codes page: %d %s", around.status, around.url)
 				}
 				// Another browser does not see them.
-				if other := newBrowser(t, redirectURI).get(p.url.String()); strings.Contains(other.body, backupCodes[0]) {
+				other := newBrowser(t, redirectURI)
+				if o := other.get(p.url.String()); strings.Contains(o.body, backupCodes[0]) {
 					t.Fatal("another browser was shown the codes")
+				}
+				// Nor can it confirm them away ("I have saved them" with its own
+				// CSRF token and this login's request).
+				saved := formFields(other.get(r.start().authURL))
+				saved.Set("authRequestID", p.url.Query().Get("authRequestID"))
+				other.post(srv.issuer+"/login/backup-codes/saved", saved)
+				if still := b.get(p.url.String()); !strings.Contains(still.body, backupCodes[0]) {
+					t.Fatal("another browser's confirmation removed the codes")
 				}
 				q := r.callback(f, b.submit(again, nil)) // "I have saved them"
 				if after := b.get(p.url.String()); strings.Contains(after.body, backupCodes[0]) {

@@ -13,11 +13,14 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// loginRoutes are every form POST of the login flow but cancel (which
-// ends the request and is checked on its own).
+// loginRoutes are every form POST of the login flow the decision gates:
+// all but cancel (which ends the request and is checked on its own) and
+// "I have saved them" (/login/backup-codes/saved, gated by the codes kept
+// for this browser's session; TestSecondFactors checks another browser
+// cannot confirm them away).
 var loginRoutes = []string{
 	"/login/password", "/login/otp", "/login/email/send", "/login/email", "/login/backup",
-	"/login/totp/send", "/login/totp/verify-email", "/login/totp/confirm", "/login/backup-codes/saved",
+	"/login/totp/send", "/login/totp/verify-email", "/login/totp/confirm",
 }
 
 // formFields are the hidden fields of a page: the CSRF token and the
