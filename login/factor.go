@@ -264,7 +264,11 @@ func (h *Handler) factorDone(c *gin.Context, f *flow, method string) {
 	}
 	if method != mfa.MethodBackupCode && f.cur.user.LastFactor != method {
 		f.cur.user.LastFactor = method
-		if err := h.Store.SetLastFactor(ctx, f.cur.user.ID, method); err != nil {
+		if err := h.Store.SetLastFactor(ctx, f.cur.user.ID, method); errors.Is(err, storage.ErrUnavailable) {
+			// Going on would only wait on the database again.
+			h.fail(c, err)
+			return
+		} else if err != nil {
 			h.Log.WarnContext(ctx, "remember last factor", "err", err)
 		}
 	}

@@ -195,7 +195,11 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	}
 	if rehash {
 		if phc, err := h.Hasher.Hash(ctx, password); err == nil {
-			if err := h.Store.SetPasswordHash(ctx, user.ID, user.PasswordHash, phc, h.Now()); err != nil {
+			if err := h.Store.SetPasswordHash(ctx, user.ID, user.PasswordHash, phc, h.Now()); errors.Is(err, storage.ErrUnavailable) {
+				// Going on would only wait on the database again.
+				h.fail(c, err)
+				return
+			} else if err != nil {
 				h.Log.WarnContext(ctx, "upgrade password hash", "user_id", user.ID, "err", err)
 			}
 		}
