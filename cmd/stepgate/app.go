@@ -26,6 +26,15 @@ type app struct {
 
 // load parses the configuration for a command and sets up logging.
 func load(e env, name string, args []string, extra func(fs *flag.FlagSet)) (*Config, []string, *slog.Logger, error) {
+	if e.onFlags != nil {
+		own := extra
+		extra = func(fs *flag.FlagSet) {
+			if own != nil {
+				own(fs)
+			}
+			e.onFlags(name, fs)
+		}
+	}
 	cfg, rest, err := loadConfig(name, args, e.getenv, e.stderr, extra)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, nil, nil, usagef("see the flags above")

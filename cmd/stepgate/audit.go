@@ -25,7 +25,7 @@ func cmdAudit(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if action != "list" || len(pos)+len(rest) > 0 {
+	if !hasAction("audit", action) || len(pos)+len(rest) > 0 {
 		return usagef("usage: stepgate audit list [--user U] [--type T] [--result success|failure] [--since D] [--json|--csv]")
 	}
 	if asJSON && asCSV {

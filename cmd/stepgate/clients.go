@@ -61,6 +61,9 @@ func cmdClient(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	pos = append(pos, rest...)
+	if !hasAction("client", action) {
+		return usagef("usage: stepgate client create|list|set-factors|delete")
+	}
 	switch action {
 	case "create":
 		if strings.TrimSpace(name) == "" {

@@ -14,7 +14,7 @@ func cmdKeys(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	rest = append(append([]string{action}, pos...), rest...)
-	if len(rest) != 1 || (rest[0] != "list" && rest[0] != "rotate") {
+	if len(rest) != 1 || !hasAction("keys", rest[0]) {
 		return usagef("usage: stepgate keys list|rotate [flags]")
 	}
 	a, err := open(ctx, cfg, log, false)

@@ -4,10 +4,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/stepgate/stepgate/storage"
@@ -48,48 +50,79 @@ type env struct {
 	// wrapStore, when set (tests only), wraps the store the server uses,
 	// e.g. with one that fails on demand.
 	wrapStore func(storage.Store) storage.Store
+	// onFlags, when set (tests only), is shown each command's complete flag
+	// set before the command line is parsed.
+	onFlags func(command string, fs *flag.FlagSet)
+}
+
+// A command is one entry of the dispatch table: the word that selects it,
+// other spellings of it, the actions it takes as its next word (none for
+// serve, version and help), and the function that runs it.
+type command struct {
+	name    string
+	aliases []string
+	actions []string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+// commands is the dispatch table. run finds commands here and the commands
+// check their action against it (hasAction), so this is the one list there
+// is; TestREADMEDocumentsEveryCommandFlagAndSetting holds README.md to it.
+// It is filled in init because the commands themselves read it.
+var commands []command
+
+func init() {
+	commands = []command{
+		{name: "serve", run: cmdServe},
+		{name: "migrate", actions: []string{"up", "status"}, run: cmdMigrate},
+		{name: "keys", actions: []string{"list", "rotate"}, run: cmdKeys},
+		{name: "user", actions: []string{"create", "list", "set-password", "disable", "unlock", "set-mfa-bypass",
+			"backup-codes regenerate"}, run: cmdUser},
+		{name: "client", actions: []string{"create", "list", "set-factors", "delete"}, run: cmdClient},
+		{name: "workspace", actions: []string{"show", "set"}, run: cmdWorkspace},
+		{name: "audit", actions: []string{"list"}, run: cmdAudit},
+		{name: "version", aliases: []string{"--version", "-v"}, run: cmdVersion},
+		{name: "help", aliases: []string{"-h", "--help"}, run: cmdHelp},
+	}
+}
+
+// hasAction reports whether the dispatch table lists action for the command.
+func hasAction(name, action string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return slices.Contains(c.actions, action)
+		}
+	}
+	return false
+}
+
+func cmdHelp(_ context.Context, e env, _ []string) error {
+	fmt.Fprint(e.stdout, usage)
+	return nil
 }
 
 // run dispatches a subcommand and returns the process exit code: 0 ok,
 // 1 failure, 2 usage error.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	return runEnv(ctx, env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}, args)
+}
+
+func runEnv(ctx context.Context, e env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(e.stderr, usage)
 		return 2
 	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		err = cmdServe(ctx, e, rest)
-	case "migrate":
-		err = cmdMigrate(ctx, e, rest)
-	case "keys":
-		err = cmdKeys(ctx, e, rest)
-	case "user":
-		err = cmdUser(ctx, e, rest)
-	case "client":
-		err = cmdClient(ctx, e, rest)
-	case "audit":
-		err = cmdAudit(ctx, e, rest)
-	case "workspace":
-		err = cmdWorkspace(ctx, e, rest)
-	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "stepgate", version)
-		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "stepgate: unknown command %q\n\n%s", cmd, usage)
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] || slices.Contains(c.aliases, args[0]) })
+	if i < 0 {
+		fmt.Fprintf(e.stderr, "stepgate: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
-	if err != nil {
+	if err := commands[i].run(ctx, e, args[1:]); err != nil {
 		if ue, ok := err.(usageError); ok {
-			fmt.Fprintf(stderr, "stepgate: %s\n", ue.msg)
+			fmt.Fprintf(e.stderr, "stepgate: %s\n", ue.msg)
 			return 2
 		}
-		fmt.Fprintf(stderr, "stepgate: %v\n", err)
+		fmt.Fprintf(e.stderr, "stepgate: %v\n", err)
 		return 1
 	}
 	return 0

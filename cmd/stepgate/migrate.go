@@ -17,7 +17,7 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	rest = append(append([]string{action}, pos...), rest...)
-	if len(rest) != 1 || (rest[0] != "up" && rest[0] != "status") {
+	if len(rest) != 1 || !hasAction("migrate", rest[0]) {
 		return usagef("usage: stepgate migrate up|status [flags]")
 	}
 	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Timeout(cfg.DatabaseTimeout))

@@ -102,9 +102,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		}
 		action, pos = "backup-codes regenerate", pos[1:]
 	}
-	switch action {
-	case "create", "list", "set-password", "disable", "unlock", "backup-codes regenerate", "set-mfa-bypass":
-	default:
+	if !hasAction("user", action) {
 		return usagef("usage: stepgate user create|list|set-password|disable|unlock|set-mfa-bypass|backup-codes regenerate")
 	}
 	a, err := open(ctx, cfg, log, false)

@@ -28,7 +28,7 @@ func cmdWorkspace(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if (action != "set" && action != "show") || len(pos)+len(rest) > 0 {
+	if !hasAction("workspace", action) || len(pos)+len(rest) > 0 {
 		return usagef("usage: stepgate workspace show | set [--mfa-required=on|off] [--factors=otp,email]")
 	}
 	a, err := open(ctx, cfg, log, false)
