@@ -15,7 +15,8 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version, when set at build time with -ldflags "-X main.version=…", is the
+// version stepgate version prints (see versionText).
 var version = "dev"
 
 const usage = `StepGate — OpenID Connect provider with step-up MFA
