@@ -158,19 +158,8 @@ func frozenScenario(t *testing.T, database, dir string, readsFreeze bool, freeze
 
 	// Thawed, the server recovers without a restart.
 	thaw()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(srv.issuer + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz did not recover after the database thawed")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !srv.readyWithin(20 * time.Second) {
+		t.Fatal("/readyz did not recover after the database thawed")
 	}
 }
 

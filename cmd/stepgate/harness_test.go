@@ -339,3 +339,22 @@ func newFormRequest(t *testing.T, target string, form url.Values) *http.Request 
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
 }
+
+// readyWithin polls /readyz until it answers 200, for at most d; false if
+// it never did (the server did not recover).
+func (s *testServer) readyWithin(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		resp, err := http.Get(s.issuer + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

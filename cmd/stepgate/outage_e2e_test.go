@@ -293,19 +293,8 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 	// The database comes back at the same address: StepGate reconnects by
 	// itself and every credential it answered for during the outage works.
 	forward(t, proxy.Addr(), target)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(srv.issuer + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz did not recover once the database was back")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !srv.readyWithin(20 * time.Second) {
+		t.Fatal("/readyz did not recover once the database was back")
 	}
 	if _, err := r.exchange(fCode, code); err != nil {
 		t.Errorf("the code did not survive the outage: %v", err)
