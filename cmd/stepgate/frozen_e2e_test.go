@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/stepgate/stepgate/internal/dbproxy"
 )
 
 // A database that stops answering (not refusing: silent) must never hang
@@ -45,17 +43,8 @@ func TestFrozenDatabaseNeverHangsRequests(t *testing.T) {
 	})
 	if dsn := os.Getenv("STEPGATE_TEST_POSTGRES_DSN"); dsn != "" {
 		t.Run("postgres", func(t *testing.T) {
-			u, err := url.Parse(freshPostgresSchema(t, dsn))
-			if err != nil {
-				t.Fatal(err)
-			}
-			proxy, err := dbproxy.Start(u.Host)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(proxy.Stop)
-			u.Host = proxy.Addr()
-			frozenScenario(t, u.String(), t.TempDir(), true, proxy.Pause, proxy.Resume)
+			dbURL, proxy, _ := proxiedPostgres(t, dsn)
+			frozenScenario(t, dbURL, t.TempDir(), true, proxy.Pause, proxy.Resume)
 		})
 	}
 }

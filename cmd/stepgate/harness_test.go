@@ -22,6 +22,8 @@ import (
 
 	_ "github.com/lib/pq"
 
+	"github.com/stepgate/stepgate/internal/dbproxy"
+
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -357,4 +359,21 @@ func (s *testServer) readyWithin(d time.Duration) bool {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// proxiedPostgres gives a fresh schema's DSN that reaches PostgreSQL
+// through a dbproxy, so a test can freeze or stop the database under a
+// running server; target is the real server's address.
+func proxiedPostgres(t *testing.T, dsn string) (dbURL string, proxy *dbproxy.Proxy, target string) {
+	t.Helper()
+	u, err := url.Parse(freshPostgresSchema(t, dsn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if proxy, err = dbproxy.Start(u.Host); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Stop)
+	target, u.Host = u.Host, proxy.Addr()
+	return u.String(), proxy, target
 }

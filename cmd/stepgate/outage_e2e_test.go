@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/stepgate/stepgate/internal/dbproxy"
 )
 
 // outageLeaks are what no answer given during an outage may contain: SQL
@@ -48,20 +46,9 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 	if dsn == "" {
 		t.Skip("needs PostgreSQL (STEPGATE_TEST_POSTGRES_DSN); see the comment for why SQLite cannot be stopped faithfully")
 	}
-	dbURL, err := url.Parse(freshPostgresSchema(t, dsn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := dbproxy.Start(dbURL.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Stop)
-	target := dbURL.Host
-	dbURL.Host = proxy.Addr()
-
+	dbURL, proxy, target := proxiedPostgres(t, dsn)
 	dir := t.TempDir()
-	srv := startServer(t, dbURL.String(), dir)
+	srv := startServer(t, dbURL, dir)
 	srv.createUser(testEmail, testPassword, "--name", "Alice")
 	r := newRP(t, srv, srv.createClient("--name", "Test App", "--redirect-uri", redirectURI,
 		"--post-logout-redirect-uri", logoutURI))
