@@ -90,6 +90,17 @@ type flow struct {
 // form. When the request does not (or no longer) need a factor it renders
 // what it needs instead and returns nil.
 func (h *Handler) loadFlow(c *gin.Context, id string) *flow {
+	f := h.decided(c, id)
+	if f != nil && f.decision.Next != mfa.NextFactor {
+		h.act(c, f.req, f.client, f.cur, f.decision)
+		return nil
+	}
+	return f
+}
+
+// decided begins the login named id and decides it afresh; nil when a
+// response has been written.
+func (h *Handler) decided(c *gin.Context, id string) *flow {
 	req, cl, cur, ok := h.begin(c, id)
 	if !ok {
 		return nil
@@ -97,10 +108,6 @@ func (h *Handler) loadFlow(c *gin.Context, id string) *flow {
 	d, user, err := h.decide(c.Request.Context(), req, cl, cur)
 	if err != nil {
 		h.fail(c, err)
-		return nil
-	}
-	if d.Next != mfa.NextFactor {
-		h.act(c, req, cl, cur, d)
 		return nil
 	}
 	return &flow{req: req, client: cl, cur: cur, user: user, decision: d}

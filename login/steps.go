@@ -82,21 +82,14 @@ func (h *Handler) postStep(c *gin.Context, s step) *flow {
 		h.fail(c, err)
 		return nil
 	}
-	req, cl, cur, ok := h.begin(c, c.PostForm("authRequestID"))
-	if !ok {
+	f := h.decided(c, c.PostForm("authRequestID"))
+	if f != nil && !permits(f.decision, f.user, s) {
+		h.Log.InfoContext(c.Request.Context(), "login step refused by the decision", "step", string(s),
+			"next", int(f.decision.Next), "must_bind", f.decision.MustBind)
+		h.refuseStep(c, f.req, f.decision)
 		return nil
 	}
-	d, user, err := h.decide(c.Request.Context(), req, cl, cur)
-	if err != nil {
-		h.fail(c, err)
-		return nil
-	}
-	if !permits(d, user, s) {
-		h.Log.InfoContext(c.Request.Context(), "login step refused by the decision", "step", string(s), "next", int(d.Next), "must_bind", d.MustBind)
-		h.refuseStep(c, req, d)
-		return nil
-	}
-	return &flow{req: req, client: cl, cur: cur, user: user, decision: d}
+	return f
 }
 
 // refuseStep answers a step the decision does not permit with a redirect
