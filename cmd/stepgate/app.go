@@ -10,7 +10,6 @@ import (
 
 	"github.com/stepgate/stepgate/keys"
 	"github.com/stepgate/stepgate/migrations"
-	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
 )
 
@@ -19,7 +18,6 @@ type app struct {
 	cfg    *Config
 	log    *slog.Logger
 	store  *sqlstore.Store
-	served storage.Store // what the HTTP handlers use, when not store (tests)
 	master *keys.MasterKey
 	keys   *keys.Manager
 }

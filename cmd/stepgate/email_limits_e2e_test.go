@@ -10,7 +10,7 @@ import (
 // a second replica behind a load balancer would be.
 func (s *testServer) replica() *testServer {
 	s.t.Helper()
-	second := &testServer{t: s.t, logs: &syncBuffer{}, dataDir: s.dataDir}
+	second := &testServer{t: s.t, logs: &syncBuffer{}, dataDir: s.dataDir, clock: s.clock}
 	addr := freePort(s.t)
 	second.issuer = "http://" + addr
 	second.args = append([]string{}, s.args...)

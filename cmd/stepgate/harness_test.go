@@ -22,8 +22,8 @@ import (
 
 	_ "github.com/lib/pq"
 
+	"github.com/stepgate/stepgate/internal/clock"
 	"github.com/stepgate/stepgate/internal/dbproxy"
-
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -41,6 +41,9 @@ type testServer struct {
 	wrap func(storage.Store) storage.Store
 	// stdout, when set, gets the server's standard output apart from logs.
 	stdout io.Writer
+	// clock is the server's clock (env.now): the real time until a test
+	// advances it past a TOTP step or a period instead of sleeping.
+	clock *clock.Fake
 }
 
 type syncBuffer struct {
@@ -135,19 +138,12 @@ func (s *testServer) start() {
 	if s.stdout != nil {
 		stdout = s.stdout
 	}
-	go func() {
-		if s.wrap == nil {
-			s.done <- run(ctx, append([]string{"serve"}, s.args...), strings.NewReader(""), stdout, s.logs, noEnv)
-			return
-		}
-		e := env{stdin: strings.NewReader(""), stdout: stdout, stderr: s.logs, getenv: noEnv, wrapStore: s.wrap}
-		if err := cmdServe(ctx, e, s.args); err != nil {
-			fmt.Fprintln(s.logs, err)
-			s.done <- 1
-			return
-		}
-		s.done <- 0
-	}()
+	if s.clock == nil {
+		s.clock = &clock.Fake{}
+	}
+	// runEnv is what run calls, with the test's store wrapper and clock.
+	e := env{stdin: strings.NewReader(""), stdout: stdout, stderr: s.logs, getenv: noEnv, wrapStore: s.wrap, now: s.clock.Now}
+	go func() { s.done <- runEnv(ctx, e, append([]string{"serve"}, s.args...)) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(s.issuer + "/healthz")

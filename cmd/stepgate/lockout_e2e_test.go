@@ -63,7 +63,7 @@ func TestLockout(t *testing.T) {
 			f := r.start()
 			p := passwordStep(t, b, f)
 			p = b.get(strings.Replace(p.url.String(), "/login/factor", "/login/totp/setup", 1))
-			secret, _ := bindTOTP(t, b, smtp, &seen, p)
+			secret, _ := bindTOTP(t, srv, b, smtp, &seen, p)
 
 			t.Run("the sixth wrong code of mixed factors locks; a correct code is then refused; unlock lifts it", func(t *testing.T) {
 				b := newBrowser(t, redirectURI)
@@ -78,7 +78,7 @@ func TestLockout(t *testing.T) {
 					}
 					return b.submit(p, map[string]string{"code": code})
 				}
-				bad := mfa.TOTPCode(secret, time.Now().Add(-10*time.Minute))
+				bad := mfa.TOTPCode(secret, srv.clock.Now().Add(-10*time.Minute))
 				steps := []struct{ tab, code string }{
 					{"otp", bad}, {"email", "000001"}, {"backup_code", "AAAA-AAAA-AAAA-AAAA"},
 					{"otp", bad}, {"email", "000002"}, {"backup_code", "BBBB-BBBB-BBBB-BBBB"},
@@ -116,8 +116,8 @@ func TestLockout(t *testing.T) {
 				}
 				// T+1: a valid code whose step the binding has not used,
 				// posted directly: refused, counted as locked.
-				waitAwayFromStepEdge()
-				next := mfa.TOTPCode(secret, time.Now().Add(30*time.Second))
+				srv.awayFromStepEdge()
+				next := mfa.TOTPCode(secret, srv.clock.Now().Add(30*time.Second))
 				lp := b.get(base + "&tab=otp")
 				form := url.Values{"code": {next}}
 				for _, h := range hiddenField.FindAllStringSubmatch(lp.body, -1) {
@@ -159,7 +159,7 @@ func TestLockout(t *testing.T) {
 				servers := []*testServer{srv}
 				if name == "postgres" {
 					// A second StepGate process on the same database.
-					second := &testServer{t: t, logs: &syncBuffer{}, dataDir: srv.dataDir}
+					second := &testServer{t: t, logs: &syncBuffer{}, dataDir: srv.dataDir, clock: srv.clock}
 					addr := freePort(t)
 					second.issuer = "http://" + addr
 					second.args = append([]string{}, srv.args...)

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/stepgate/stepgate/storage"
 )
@@ -51,6 +52,9 @@ type env struct {
 	// wrapStore, when set (tests only), wraps the store the server uses,
 	// e.g. with one that fails on demand.
 	wrapStore func(storage.Store) storage.Store
+	// now, when set (tests only), is the server's clock instead of
+	// time.Now, so a test can jump over a TOTP step or a period.
+	now func() time.Time
 	// onFlags, when set (tests only), is shown each command's complete flag
 	// set before the command line is parsed.
 	onFlags func(command string, fs *flag.FlagSet)

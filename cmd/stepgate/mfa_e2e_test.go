@@ -73,7 +73,7 @@ var qrImage = regexp.MustCompile(`<img src="data:image/png;base64,([^"]+)"`)
 // bindTOTP walks the binding pages from the setup page: emailed code, QR
 // and manual key, confirmation. It returns the secret read from the manual
 // key (checked against the QR code) and the page after confirming.
-func bindTOTP(t *testing.T, b *browser, smtp *mailtest.Server, seen *int, p page) ([]byte, page) {
+func bindTOTP(t *testing.T, srv *testServer, b *browser, smtp *mailtest.Server, seen *int, p page) ([]byte, page) {
 	t.Helper()
 	if !strings.Contains(p.body, "Set up an authenticator app") {
 		t.Fatalf("expected the setup page, got %d %s:\n%s", p.status, p.url, p.body)
@@ -109,16 +109,25 @@ func bindTOTP(t *testing.T, b *browser, smtp *mailtest.Server, seen *int, p page
 		!strings.Contains(uri.Path, "@") || uri.Query().Get("issuer") != "StepGate" {
 		t.Fatalf("QR URI %q does not match the manual key %s", res.GetText(), key)
 	}
-	waitAwayFromStepEdge()
-	p = b.submit(p, map[string]string{"code": mfa.TOTPCode(secret, time.Now())})
+	srv.awayFromStepEdge()
+	p = b.submit(p, map[string]string{"code": mfa.TOTPCode(secret, srv.clock.Now())})
 	return secret, p
 }
 
-// waitAwayFromStepEdge avoids computing a code in the last second of a
-// 30-second step, so that the server checks it in the same step.
-func waitAwayFromStepEdge() {
-	if r := 30 - time.Now().Unix()%30; r <= 2 {
-		time.Sleep(time.Duration(r)*time.Second + 100*time.Millisecond)
+// awayFromStepEdge moves the server's clock out of the last two seconds
+// of a 30-second TOTP step, so that a code computed now is checked in the
+// same step.
+func (s *testServer) awayFromStepEdge() {
+	if r := 30 - s.clock.Now().Unix()%30; r <= 2 {
+		s.clock.Advance(time.Duration(r)*time.Second + 100*time.Millisecond)
+	}
+}
+
+// advanceToStep moves the server's clock one second into TOTP step n, if
+// it is not there yet.
+func (s *testServer) advanceToStep(n int64) {
+	if now := s.clock.Now(); mfa.TOTPStep(now) < n {
+		s.clock.Advance(time.Unix(n*30+1, 0).Sub(now))
 	}
 }
 
@@ -199,8 +208,8 @@ func TestSecondFactors(t *testing.T) {
 				b := newBrowser(t, redirectURI)
 				f := r.start()
 				p := passwordStep(t, b, f)
-				secret, p = bindTOTP(t, b, smtp, &seen, p)
-				boundAt = time.Now()
+				secret, p = bindTOTP(t, srv, b, smtp, &seen, p)
+				boundAt = srv.clock.Now()
 				for _, m := range backupCodeRe.FindAllStringSubmatch(p.body, -1) {
 					backupCodes = append(backupCodes, m[1])
 				}
@@ -262,11 +271,8 @@ func TestSecondFactors(t *testing.T) {
 				ok := func(p page) bool { return p.status == http.StatusSeeOther || p.status == http.StatusFound }
 				// The binding used its step; T-1 can only be accepted once
 				// it is later than that, so wait for the step after next.
-				for mfa.TOTPStep(time.Now()) < mfa.TOTPStep(boundAt)+2 {
-					time.Sleep(250 * time.Millisecond)
-				}
-				waitAwayFromStepEdge()
-				now := time.Now()
+				srv.advanceToStep(mfa.TOTPStep(boundAt) + 2)
+				now := srv.clock.Now()
 				if p := login(mfa.TOTPCode(secret, now.Add(-60*time.Second))); ok(p) {
 					t.Error("T-2 accepted")
 				}

@@ -38,7 +38,7 @@ func newRP(t *testing.T, srv *testServer, c createdClient) *rp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rp{t: t, srv: srv, provider: p, verifier: p.Verifier(&oidc.Config{ClientID: c.ClientID}),
+	return &rp{t: t, srv: srv, provider: p, verifier: p.Verifier(&oidc.Config{ClientID: c.ClientID, Now: srv.clock.Now}),
 		conf: oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, Endpoint: p.Endpoint(),
 			RedirectURL: redirectURI, Scopes: []string{oidc.ScopeOpenID, "email", "profile", oidc.ScopeOfflineAccess}}}
 }
@@ -235,7 +235,7 @@ func TestOIDC(t *testing.T) {
 			t.Run("happy path: password login gives pwd/1fa in every token", func(t *testing.T) {
 				b := newBrowser(t, redirectURI)
 				f := r.start()
-				before := time.Now().Add(-time.Second)
+				before := srv.clock.Now().Add(-time.Second)
 				tk := r.mustExchange(f, r.login(b, f, testEmail, testPassword))
 				if tk.id.Subject != userID {
 					t.Errorf("sub = %q, want %q", tk.id.Subject, userID)
@@ -247,7 +247,7 @@ func TestOIDC(t *testing.T) {
 					t.Errorf("acr = %v", tk.claims["acr"])
 				}
 				at, _ := tk.claims["auth_time"].(float64)
-				if at < float64(before.Unix()) || at > float64(time.Now().Unix()+1) {
+				if at < float64(before.Unix()) || at > float64(srv.clock.Now().Unix()+1) {
 					t.Errorf("auth_time = %v", tk.claims["auth_time"])
 				}
 				if tk.claims["email"] != nil && tk.claims["email"] != testEmail {
@@ -344,7 +344,7 @@ func TestOIDC(t *testing.T) {
 				b := newBrowser(t, redirectURI)
 				f := r.start()
 				r.mustExchange(f, r.login(b, f, testEmail, testPassword))
-				time.Sleep(2100 * time.Millisecond)
+				srv.clock.Advance(2100 * time.Millisecond)
 				f = r.start(oauth2.SetAuthURLParam("max_age", "1"))
 				if p := b.get(f.authURL); !strings.Contains(p.body, `name="password"`) {
 					t.Fatalf("expected the password page, got %d", p.status)

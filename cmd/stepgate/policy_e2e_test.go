@@ -85,7 +85,7 @@ func TestPolicyAndStepUp(t *testing.T) {
 				if p.status == http.StatusSeeOther {
 					p = b.get(p.url.ResolveReference(p.redirect()).String())
 				}
-				start := time.Now().Add(-time.Second)
+				start := srv.clock.Now().Add(-time.Second)
 				q := b2.callback(f, emailFactor(t, b, smtp, &seen, p))
 				tk := b2.mustExchange(f, q.Get("code"))
 				if got := amrOf(tk.claims["amr"]); !slices.Equal(got, []string{"pwd", "email", "mfa"}) || tk.claims["acr"] != "2fa" {
@@ -151,7 +151,7 @@ func TestPolicyAndStepUp(t *testing.T) {
 				if q := a.callback(f, b.get(f.authURL)); q.Get("code") == "" {
 					t.Fatalf("period 2s: not reused at once: %v", q)
 				}
-				time.Sleep(2500 * time.Millisecond)
+				srv.clock.Advance(2500 * time.Millisecond)
 				f = a.start()
 				if p := b.get(f.authURL); !strings.Contains(p.body, "Verify it's you") {
 					t.Fatalf("period 2s: reused after it ended (%d)", p.status)
@@ -205,7 +205,7 @@ func TestPolicyAndStepUp(t *testing.T) {
 				if !strings.Contains(p.body, "Set up an authenticator app") {
 					t.Fatalf("member could use email instead of binding: %d\n%s", p.status, p.body)
 				}
-				_, p = bindTOTP(t, b, smtp, &seen, p)
+				_, p = bindTOTP(t, srv, b, smtp, &seen, p)
 				if !strings.Contains(p.body, "Save your backup codes") {
 					t.Fatalf("binding did not finish: %d", p.status)
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/stepgate/stepgate/login"
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/op"
+	"github.com/stepgate/stepgate/server"
 	"github.com/stepgate/stepgate/storage"
 )
 
@@ -298,7 +299,7 @@ func regenerateBackupCodes(ctx context.Context, a *app, e env, u *storage.User, 
 	if err != nil {
 		return err
 	}
-	key := a.master.Derive(codeKeyPurpose)
+	key := a.master.Derive(server.CodeKeyPurpose)
 	hashes := make([]string, len(codes))
 	for i, c := range codes {
 		hashes[i], _ = mfa.HashBackupCode(key, c)
