@@ -8,11 +8,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 )
 
-// CSVHeader is the first row WriteCSV writes.
-var CSVHeader = []string{"time", "type", "user_id", "identifier", "client_id", "ip", "country",
+// CSVHeader is the first row WriteCSV writes. type is the event's code
+// (mfa.otp.verify), type_label what people read ("Secondary authentication -
+// OTP"), actor who acted (empty: the user themselves).
+var CSVHeader = []string{"time", "type", "type_label", "actor", "user_id", "identifier", "client_id", "ip", "country",
 	"user_agent", "result", "reason", "detail"}
 
 // WriteCSV writes events as CSV (RFC 4180) with CSVHeader and times in
@@ -25,7 +28,7 @@ func WriteCSV(w io.Writer, events []storage.AuditEvent) error {
 		return err
 	}
 	for _, e := range events {
-		row := []string{formatTime(e.At, time.RFC3339), e.Type, e.UserID, e.Identifier, e.ClientID, e.IP,
+		row := []string{formatTime(e.At, time.RFC3339), e.Type, mfa.EventLabel(e.Type), e.Actor, e.UserID, e.Identifier, e.ClientID, e.IP,
 			e.Country, e.UserAgent, e.Result, e.Reason, e.Detail}
 		for i := range row {
 			row[i] = defuseFormula(row[i])
@@ -50,6 +53,8 @@ type jsonEvent struct {
 	ID         int64  `json:"id"`
 	Time       string `json:"time"`
 	Type       string `json:"type"`
+	TypeLabel  string `json:"type_label"`
+	Actor      string `json:"actor"`
 	UserID     string `json:"user_id"`
 	Identifier string `json:"identifier"`
 	ClientID   string `json:"client_id"`
@@ -62,12 +67,13 @@ type jsonEvent struct {
 }
 
 // WriteJSON writes events as one JSON array of objects with snake_case
-// keys, every key present, times in RFC 3339 UTC with fractional seconds.
+// keys (type is the code, type_label its label, as in CSVHeader), every key present, times in RFC 3339 UTC with fractional seconds.
 // No events is [], not null.
 func WriteJSON(w io.Writer, events []storage.AuditEvent) error {
 	out := make([]jsonEvent, len(events))
 	for i, e := range events {
-		out[i] = jsonEvent{ID: e.ID, Time: formatTime(e.At, time.RFC3339Nano), Type: e.Type, UserID: e.UserID,
+		out[i] = jsonEvent{ID: e.ID, Time: formatTime(e.At, time.RFC3339Nano), Type: e.Type,
+			TypeLabel: mfa.EventLabel(e.Type), Actor: e.Actor, UserID: e.UserID,
 			Identifier: e.Identifier, ClientID: e.ClientID, IP: e.IP, Country: e.Country,
 			UserAgent: e.UserAgent, Result: e.Result, Reason: e.Reason, Detail: e.Detail}
 	}
@@ -83,9 +89,9 @@ func WriteJSON(w io.Writer, events []storage.AuditEvent) error {
 // cannot move the cursor or break the alignment.
 func WriteTable(w io.Writer, events []storage.AuditEvent) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	io.WriteString(tw, "TIME\tTYPE\tRESULT\tREASON\tIDENTIFIER\tUSER\tCLIENT\tIP\tCOUNTRY\tDETAIL\n")
+	io.WriteString(tw, "TIME\tTYPE\tLABEL\tACTOR\tRESULT\tREASON\tIDENTIFIER\tUSER\tCLIENT\tIP\tCOUNTRY\tDETAIL\n")
 	for _, e := range events {
-		cells := []string{formatTime(e.At, time.RFC3339), e.Type, e.Result, e.Reason, e.Identifier, e.UserID,
+		cells := []string{formatTime(e.At, time.RFC3339), e.Type, mfa.EventLabel(e.Type), e.Actor, e.Result, e.Reason, e.Identifier, e.UserID,
 			e.ClientID, e.IP, e.Country, e.Detail}
 		for i, c := range cells {
 			cells[i] = tableCell(c)

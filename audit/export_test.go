@@ -16,7 +16,7 @@ import (
 func sampleEvents() []storage.AuditEvent {
 	at := time.Date(2025, 5, 1, 14, 30, 5, 123_000_000, time.FixedZone("CEST", 2*3600))
 	return []storage.AuditEvent{
-		{ID: 2, At: at, Type: mfa.EventOTP, UserID: "u1", Identifier: "alice@example.com", ClientID: "app",
+		{ID: 2, At: at, Type: mfa.EventOTP, Actor: "cli:alice", UserID: "u1", Identifier: "alice@example.com", ClientID: "app",
 			IP: "81.2.69.1", Country: "GB", UserAgent: "Mozilla/5.0, \"quoted\"", Result: storage.ResultFailure,
 			Reason: mfa.ReasonReplayedCode, Detail: "line one\nline two"},
 		{ID: 1, At: at.Add(-time.Hour), Type: mfa.EventPassword, Identifier: "=HYPERLINK(\"http://evil.test\",\"x\")",
@@ -37,19 +37,22 @@ func TestWriteCSVParsesBackAndDefusesFormulas(t *testing.T) {
 	if len(rows) != 3 {
 		t.Fatalf("%d rows", len(rows))
 	}
-	if got := strings.Join(rows[0], ","); got != "time,type,user_id,identifier,client_id,ip,country,user_agent,result,reason,detail" {
+	if got := strings.Join(rows[0], ","); got != "time,type,type_label,actor,user_id,identifier,client_id,ip,country,user_agent,result,reason,detail" {
 		t.Errorf("header %s", got)
 	}
-	want := []string{"2025-05-01T12:30:05Z", mfa.EventOTP, "u1", "alice@example.com", "app", "81.2.69.1", "GB",
+	want := []string{"2025-05-01T12:30:05Z", "mfa.otp.verify", "Secondary authentication - OTP", "cli:alice", "u1", "alice@example.com", "app", "81.2.69.1", "GB",
 		"Mozilla/5.0, \"quoted\"", "failure", "replayed_code", "line one\nline two"}
 	if strings.Join(rows[1], "|") != strings.Join(want, "|") {
 		t.Errorf("row 1\ngot  %q\nwant %q", rows[1], want)
 	}
 	for col, want := range map[int]string{
-		3:  "'=HYPERLINK(\"http://evil.test\",\"x\")",
-		7:  "'@SUM(1+1)",
-		10: "'-2+3",
+		5:  "'=HYPERLINK(\"http://evil.test\",\"x\")",
+		9:  "'@SUM(1+1)",
+		12: "'-2+3",
 		0:  "2025-05-01T11:30:05Z",
+		1:  "auth.password.verify",
+		2:  "Primary authentication - Password",
+		3:  "",
 	} {
 		if rows[2][col] != want {
 			t.Errorf("row 2 %s = %q, want %q", rows[0][col], rows[2][col], want)
@@ -79,7 +82,8 @@ func TestWriteJSONUsesSnakeCaseKeys(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d objects", len(got))
 	}
-	want := map[string]any{"id": 2.0, "time": "2025-05-01T12:30:05.123Z", "type": mfa.EventOTP, "user_id": "u1",
+	want := map[string]any{"id": 2.0, "time": "2025-05-01T12:30:05.123Z", "type": "mfa.otp.verify",
+		"type_label": "Secondary authentication - OTP", "actor": "cli:alice", "user_id": "u1",
 		"identifier": "alice@example.com", "client_id": "app", "ip": "81.2.69.1", "country": "GB",
 		"user_agent": "Mozilla/5.0, \"quoted\"", "result": "failure", "reason": "replayed_code", "detail": "line one\nline two"}
 	if len(got[0]) != len(want) {
@@ -90,7 +94,7 @@ func TestWriteJSONUsesSnakeCaseKeys(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, got[0][k], v)
 		}
 	}
-	if got[1]["user_id"] != "" || got[1]["client_id"] != "" {
+	if got[1]["user_id"] != "" || got[1]["client_id"] != "" || got[1]["actor"] != "" {
 		t.Errorf("empty fields should be present and empty: %v", got[1])
 	}
 
@@ -125,6 +129,14 @@ func TestWriteTableAlignsAndNeutralisesControlCharacters(t *testing.T) {
 	if strings.ContainsAny(out, "\x1b\t") {
 		t.Errorf("control characters reached the terminal: %q", out)
 	}
+	if !strings.Contains(lines[0], " TYPE ") || !strings.Contains(lines[0], " LABEL ") || !strings.Contains(lines[0], " ACTOR ") {
+		t.Errorf("header %q", lines[0])
+	}
+	for _, want := range []string{"mfa.otp.verify", "Secondary authentication - OTP", "cli:alice"} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("row %q lacks %q", lines[1], want)
+		}
+	}
 	if !strings.Contains(lines[1], "tab here[31m red") || !strings.Contains(lines[1], "2025-05-01T12:30:05Z") {
 		t.Errorf("row %q", lines[1])
 	}
@@ -133,5 +145,22 @@ func TestWriteTableAlignsAndNeutralisesControlCharacters(t *testing.T) {
 	}
 	if strings.Contains(out, "Mozilla") {
 		t.Errorf("user agent in the table: %q", out)
+	}
+}
+
+// A row written by a newer version, with a code this one does not know,
+// shows its code as its label rather than nothing.
+func TestExportsLabelAnUnknownCodeWithTheCode(t *testing.T) {
+	events := []storage.AuditEvent{{ID: 1, Type: "admin.user.reset_otp", Result: storage.ResultSuccess}}
+	var buf bytes.Buffer
+	if err := audit.WriteJSON(&buf, events); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got[0]["type"] != "admin.user.reset_otp" || got[0]["type_label"] != "admin.user.reset_otp" {
+		t.Errorf("%v", got[0])
 	}
 }

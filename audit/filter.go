@@ -6,16 +6,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 )
 
 // ParseFilter builds a filter from command-line values; an empty value
-// matches everything. user is a user ID and typ an event type, taken as
-// given. result is success or failure. since is an RFC 3339 time
+// matches everything. user is a user ID, taken as given; typ an event code
+// (mfa.EventCodes), and an unknown one is an error that lists them. result is success or failure. since is an RFC 3339 time
 // (2025-05-01T12:00:00Z) or a duration back from now: a Go duration such as
 // 90m or 24h, or a whole number of days such as 7d.
 func ParseFilter(user, typ, result, since string, now time.Time) (storage.AuditFilter, error) {
 	f := storage.AuditFilter{UserID: strings.TrimSpace(user), Type: strings.TrimSpace(typ)}
+	if f.Type != "" && !mfa.IsEventCode(f.Type) {
+		return storage.AuditFilter{}, fmt.Errorf("type %q: not an event type; want one of %s", typ, mfa.EventCodeList())
+	}
 
 	switch r := strings.TrimSpace(result); r {
 	case "", storage.ResultSuccess, storage.ResultFailure:

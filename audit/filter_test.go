@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ func TestParseFilter(t *testing.T) {
 		want                     storage.AuditFilter
 	}{
 		{name: "nothing matches everything"},
-		{name: "user, type and result taken as given", user: " u1 ", typ: mfa.EventOTP, result: "failure",
+		{name: "user, type code and result", user: " u1 ", typ: " mfa.otp.verify ", result: "failure",
 			want: storage.AuditFilter{UserID: "u1", Type: mfa.EventOTP, Result: storage.ResultFailure}},
 		{name: "success", result: "success", want: storage.AuditFilter{Result: storage.ResultSuccess}},
 		{name: "since an RFC 3339 time, in UTC", since: "2025-05-01T14:00:00+02:00",
@@ -54,6 +55,29 @@ func TestParseFilterErrors(t *testing.T) {
 	} {
 		if _, err := audit.ParseFilter("", "", tc.result, tc.since, now); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseFilter(result %q, since %q) = %v, want an error with %q", tc.result, tc.since, err, tc.want)
+		}
+	}
+}
+
+func TestParseFilterRefusesAnUnknownTypeAndListsTheCodes(t *testing.T) {
+	for _, typ := range []string{"mfa.otp", "Secondary authentication - OTP", "MFA.OTP.VERIFY", "admin.user.reset_otp"} {
+		_, err := audit.ParseFilter("", typ, "", "", time.Now())
+		if err == nil {
+			t.Errorf("type %q accepted", typ)
+			continue
+		}
+		if !strings.Contains(err.Error(), fmt.Sprintf("type %q", typ)) {
+			t.Errorf("type %q: error %q does not name it", typ, err)
+		}
+		for _, code := range mfa.EventCodes() {
+			if !strings.Contains(err.Error(), code) {
+				t.Errorf("type %q: error %q does not list %s", typ, err, code)
+			}
+		}
+	}
+	for _, et := range mfa.EventTypes() {
+		if f, err := audit.ParseFilter("", et.Code, "", "", time.Now()); err != nil || f.Type != et.Code {
+			t.Errorf("code %s: %+v, %v", et.Code, f, err)
 		}
 	}
 }

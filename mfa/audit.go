@@ -1,17 +1,93 @@
 package mfa
 
-// Audit event types, the Type of a storage.AuditEvent. They are shown to
-// administrators as they are.
+import (
+	"slices"
+	"strings"
+)
+
+// Audit event types, the Type of a storage.AuditEvent: stable codes that
+// filters, exports and scripts use. A code is lowercase, dot-separated
+// area.object.action (account.lock: the account is the object), words
+// joined by underscores; areas are auth (the password), mfa (second
+// factors, bindings, bypass), account (lock state), workspace (its policy)
+// and, for operations only an administrator can do, admin
+// (admin.user.reset_otp). Who did it is the row's Actor, not the code. A
+// code, once written, never changes meaning; people see its label (Label).
 const (
-	EventPassword               = "Primary authentication - Password"
-	EventOTP                    = "Secondary authentication - OTP"
-	EventEmail                  = "Secondary authentication - Email"
-	EventBackupCode             = "Secondary authentication - Backup code"
-	EventOTPBound               = "MFA bound - OTP"
-	EventOTPRemoved             = "MFA removed - OTP"
-	EventAccountLocked          = "Account locked"
-	EventAccountUnlocked        = "Account unlocked"
-	EventBackupCodesRegenerated = "Backup codes regenerated"
+	EventPassword               = "auth.password.verify"
+	EventOTP                    = "mfa.otp.verify"
+	EventEmail                  = "mfa.email.verify" // also a refused send (Detail "send …")
+	EventBackupCode             = "mfa.backup_code.verify"
+	EventOTPBound               = "mfa.otp.bind"
+	EventOTPRemoved             = "mfa.otp.remove"
+	EventBackupCodesRegenerated = "mfa.backup_codes.regenerate"
+	EventBypassChanged          = "mfa.bypass.set"
+	EventAccountLocked          = "account.lock"
+	EventAccountUnlocked        = "account.unlock"
+	EventWorkspacePolicyChanged = "workspace.policy.update"
+)
+
+// EventType is an audit event code and the label shown to people.
+type EventType struct {
+	Code  string
+	Label string
+}
+
+// eventTypes is the one table of codes and labels. Migration 0004 rewrote
+// rows written before codes from these labels to these codes; a label may
+// change here, a code must not.
+var eventTypes = []EventType{
+	{EventPassword, "Primary authentication - Password"},
+	{EventOTP, "Secondary authentication - OTP"},
+	{EventEmail, "Secondary authentication - Email"},
+	{EventBackupCode, "Secondary authentication - Backup code"},
+	{EventOTPBound, "MFA bound - OTP"},
+	{EventOTPRemoved, "MFA removed - OTP"},
+	{EventBackupCodesRegenerated, "Backup codes regenerated"},
+	{EventBypassChanged, "MFA bypass changed"},
+	{EventAccountLocked, "Account locked"},
+	{EventAccountUnlocked, "Account unlocked"},
+	{EventWorkspacePolicyChanged, "Workspace policy changed"},
+}
+
+// EventTypes lists every known event type, in the table's order.
+func EventTypes() []EventType { return slices.Clone(eventTypes) }
+
+// EventCodes lists every known code, sorted.
+func EventCodes() []string {
+	out := make([]string, len(eventTypes))
+	for i, t := range eventTypes {
+		out[i] = t.Code
+	}
+	slices.Sort(out)
+	return out
+}
+
+// IsEventCode says whether code is a known event type.
+func IsEventCode(code string) bool {
+	return slices.ContainsFunc(eventTypes, func(t EventType) bool { return t.Code == code })
+}
+
+// EventLabel is the label of code, or code itself when it is unknown (a row
+// written by a newer version), so nothing is ever shown blank.
+func EventLabel(code string) string {
+	for _, t := range eventTypes {
+		if t.Code == code {
+			return t.Label
+		}
+	}
+	return code
+}
+
+// EventCodeList is the known codes joined for an error message.
+func EventCodeList() string { return strings.Join(EventCodes(), ", ") }
+
+// Actors of audit rows, the Actor of a storage.AuditEvent. The empty actor
+// is the user the row is about, acting for themselves (a login); the CLI is
+// ActorCLI followed by the operating-system user ("cli:alice").
+const (
+	ActorUser = ""
+	ActorCLI  = "cli"
 )
 
 // Failure reasons, the Reason of a storage.AuditEvent. The user is told

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,8 +18,8 @@ func auditCases() []conformanceCase {
 			{At: at(2 * time.Minute), Type: "login.otp", UserID: "u1", Result: ResultFailure, Reason: "replayed_code",
 				Detail: "step 12345"},
 			{At: at(2 * time.Minute), Type: "login.otp", UserID: "u1", Result: ResultSuccess},
-			{At: at(3 * time.Minute), Type: "admin.user_created", UserID: "u3", Identifier: "owner@example.com",
-				Result: ResultSuccess},
+			{At: at(3 * time.Minute), Type: "admin.user_created", Actor: "cli:root", UserID: "u3",
+				Identifier: "owner@example.com", Result: ResultSuccess},
 		}
 	}
 	seed := func(t *testing.T, s Store) []*AuditEvent {
@@ -60,6 +61,23 @@ func auditCases() []conformanceCase {
 			list(t, s, AuditFilter{Since: at(2 * time.Minute)}, e[4], e[3], e[2]) // inclusive
 			list(t, s, AuditFilter{UserID: "u1", Type: "login.otp", Result: ResultSuccess, Since: confT0}, e[3])
 			list(t, s, AuditFilter{UserID: "nobody"})
+		}},
+		{"audit keeps who acted; the user's own rows have no actor", func(t *testing.T, s Store) {
+			e := seed(t, s)
+			got, err := s.ListAudit(t.Context(), AuditFilter{})
+			must(t, err)
+			if len(got) != len(e) || got[0].Actor != "cli:root" || got[0].ID != e[4].ID {
+				t.Fatalf("newest row %+v, want the CLI's", got[0])
+			}
+			for _, g := range got[1:] {
+				if g.Actor != "" {
+					t.Errorf("row %d has actor %q, want none", g.ID, g.Actor)
+				}
+			}
+			long := &AuditEvent{At: confT0, Type: "mfa.otp.remove", Actor: "cli:" + strings.Repeat("ü", 200),
+				Result: ResultSuccess}
+			must(t, s.AppendAudit(t.Context(), long))
+			list(t, s, AuditFilter{Type: "mfa.otp.remove"}, long)
 		}},
 		{"audit limit keeps the newest; zero means no limit", func(t *testing.T, s Store) {
 			e := seed(t, s)

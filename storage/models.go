@@ -233,7 +233,8 @@ const (
 type AuditEvent struct {
 	ID         int64
 	At         time.Time
-	Type       string
+	Type       string // a stable code such as mfa.otp.verify (mfa.EventTypes has the labels)
+	Actor      string // who acted: "" the user themselves, "cli:<os user>" a command
 	UserID     string
 	Identifier string // email, or the identifier that was attempted
 	ClientID   string
@@ -248,7 +249,7 @@ type AuditEvent struct {
 // AuditFilter selects audit events; zero fields match everything.
 type AuditFilter struct {
 	UserID string
-	Type   string
+	Type   string // an event code
 	Result string
 	Since  time.Time // at or after
 	Limit  int       // newest Limit events; 0 means no limit

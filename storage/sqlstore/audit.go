@@ -7,17 +7,17 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-const auditColumns = `id, at, type, user_id, identifier, client_id, ip, country, user_agent, result, reason, detail`
+const auditColumns = `id, at, type, actor, user_id, identifier, client_id, ip, country, user_agent, result, reason, detail`
 
 const (
-	qInsertAudit = `INSERT INTO audit_events (at, type, user_id, identifier, client_id, ip, country, user_agent,
-		result, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	qInsertAudit = `INSERT INTO audit_events (at, type, actor, user_id, identifier, client_id, ip, country, user_agent,
+		result, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	qListAudit = `SELECT ` + auditColumns + ` FROM audit_events`
 )
 
 func scanAudit(row scanner) (*storage.AuditEvent, error) {
 	var e storage.AuditEvent
-	err := row.Scan(&e.ID, (*msTime)(&e.At), &e.Type, &e.UserID, &e.Identifier, &e.ClientID, &e.IP, &e.Country,
+	err := row.Scan(&e.ID, (*msTime)(&e.At), &e.Type, &e.Actor, &e.UserID, &e.Identifier, &e.ClientID, &e.IP, &e.Country,
 		&e.UserAgent, &e.Result, &e.Reason, &e.Detail)
 	if err != nil {
 		return nil, mapErr(err)
@@ -27,7 +27,7 @@ func scanAudit(row scanner) (*storage.AuditEvent, error) {
 
 // AppendAudit inserts the event and sets e.ID.
 func (s *Store) AppendAudit(ctx context.Context, e *storage.AuditEvent) error {
-	err := s.queryRow(ctx, qInsertAudit, ms(e.At), e.Type, e.UserID, e.Identifier, e.ClientID, e.IP, e.Country,
+	err := s.queryRow(ctx, qInsertAudit, ms(e.At), e.Type, e.Actor, e.UserID, e.Identifier, e.ClientID, e.IP, e.Country,
 		e.UserAgent, e.Result, e.Reason, e.Detail).Scan(&e.ID)
 	return mapErr(err)
 }

@@ -1,0 +1,81 @@
+package migrations
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stepgate/stepgate/mfa"
+)
+
+// Rows written before 0004 carry the label as their type; after it they carry
+// the code, and the rows only a CLI command wrote name the CLI as actor.
+func TestAuditCodesMigrationRewritesOldRows(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.dialect, func(t *testing.T) {
+			ctx := context.Background()
+			db := e.open(t)
+			all, err := All(e.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := createBookkeeping(ctx, db, e.dialect); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range all[:3] {
+				if _, err := apply(ctx, db, e.dialect, m, fixedNow()); err != nil {
+					t.Fatalf("%04d: %v", m.Version, err)
+				}
+			}
+			old := []struct{ label, detail string }{
+				{"Secondary authentication - OTP", "step 12"},
+				{"Primary authentication - Password", ""},
+				{"Account unlocked", "cli"},
+				{"MFA removed - OTP", "OTP turned off on the last application using it; 2 binding(s) removed"},
+				{"Something a newer version wrote", ""},
+			}
+			for _, o := range old {
+				db.MustExecContext(ctx, db.Rebind(`INSERT INTO audit_events (at, type, result, detail) VALUES (?, ?, ?, ?)`),
+					fixedNow().UnixMilli(), o.label, "success", o.detail)
+			}
+
+			for _, et := range mfa.EventTypes() {
+				db.MustExecContext(ctx, db.Rebind(`INSERT INTO audit_events (at, type, result) VALUES (?, ?, ?)`),
+					fixedNow().UnixMilli(), et.Label, "success")
+			}
+
+			done, err := Up(ctx, db, e.dialect, fixedNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(done) == 0 || done[0] != 4 {
+				t.Fatalf("Up applied %v, want 4 first", done)
+			}
+			type row struct{ Type, Actor, Detail string }
+			var got []row
+			if err := db.SelectContext(ctx, &got, `SELECT type AS "type", actor AS "actor", detail AS "detail"
+				FROM audit_events ORDER BY id`); err != nil {
+				t.Fatal(err)
+			}
+			want := []row{
+				{"mfa.otp.verify", "", "step 12"},
+				{"auth.password.verify", "", ""},
+				{"account.unlock", "cli", ""},
+				{"mfa.otp.remove", "cli", old[3].detail},
+				{"Something a newer version wrote", "", ""},
+			}
+			// Every label in the table becomes its code.
+			n := len(want)
+			for _, et := range mfa.EventTypes() {
+				want = append(want, row{Type: et.Code})
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d rows, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] && (i < n || got[i].Type != want[i].Type) {
+					t.Errorf("row %d: got %+v, want %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
