@@ -3,10 +3,30 @@ package main
 import (
 	"context"
 	"flag"
+	"os/user"
+	"strings"
 	"time"
 
 	"github.com/stepgate/stepgate/audit"
+	"github.com/stepgate/stepgate/mfa"
 )
+
+// cliActor is the Actor of the audit rows a command writes: "cli:" and the
+// operating-system user running it (from the system's user database, else
+// $USER), or just "cli" when neither is known.
+func cliActor(e env) string {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" && e.getenv != nil {
+		name = e.getenv("USER")
+	}
+	if name = strings.TrimSpace(name); name == "" {
+		return mfa.ActorCLI
+	}
+	return mfa.ActorCLI + ":" + name
+}
 
 func cmdAudit(ctx context.Context, e env, args []string) error {
 	action, pos, args := splitAction(args)
@@ -15,7 +35,7 @@ func cmdAudit(ctx context.Context, e env, args []string) error {
 	var asJSON, asCSV bool
 	cfg, rest, log, err := load(e, "audit "+action, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&user, "user", "", "only this user (email or ID)")
-		fs.StringVar(&typ, "type", "", `only this event type, e.g. "Secondary authentication - OTP"`)
+		fs.StringVar(&typ, "type", "", "only this event type, a code: "+mfa.EventCodeList())
 		fs.StringVar(&result, "result", "", "only success or failure")
 		fs.StringVar(&since, "since", "", "only events since a time (RFC 3339) or for a duration (24h, 7d)")
 		fs.IntVar(&limit, "limit", 0, "at most this many, newest first (0: all)")
@@ -26,7 +46,7 @@ func cmdAudit(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if !hasAction("audit", action) || len(pos)+len(rest) > 0 {
-		return usagef("usage: stepgate audit list [--user U] [--type T] [--result success|failure] [--since D] [--json|--csv]")
+		return usagef("usage: stepgate audit list [--user U] [--type CODE] [--result success|failure] [--since D] [--json|--csv]")
 	}
 	if asJSON && asCSV {
 		return usagef("choose one of --json and --csv")

@@ -123,7 +123,7 @@ func setFactors(ctx context.Context, a *app, e env, clientID string, ch factorCh
 		if removed, err = tx.DeleteAllFactorsOfKind(ctx, storage.FactorTOTP); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: mfa.EventOTPRemoved, ClientID: c.ID,
+		return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: mfa.EventOTPRemoved, Actor: cliActor(e), ClientID: c.ID,
 			Result: storage.ResultSuccess, Detail: fmt.Sprintf("OTP turned off on the last application using it; %d binding(s) removed", removed)})
 	})
 	if err != nil {

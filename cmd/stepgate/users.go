@@ -230,7 +230,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		// Sessions opened while a bypass was on end with it.
 		endSessions = action != "set-mfa-bypass" || (before.MFABypass && !on)
 		if action == "set-mfa-bypass" {
-			if err := tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: "MFA bypass changed", UserID: u.ID,
+			if err := tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: mfa.EventBypassChanged, Actor: cliActor(e), UserID: u.ID,
 				Identifier: u.Email, Result: storage.ResultSuccess, Detail: "bypass=" + onOffString(on)}); err != nil {
 				return err
 			}
@@ -283,7 +283,7 @@ func unlockUser(ctx context.Context, a *app, e env, u *storage.User) error {
 			return err
 		}
 		return tx.AppendAudit(ctx, &storage.AuditEvent{At: time.Now().UTC(), Type: mfa.EventAccountUnlocked,
-			UserID: u.ID, Identifier: u.Email, Result: storage.ResultSuccess, Detail: "cli"})
+			Actor: cliActor(e), UserID: u.ID, Identifier: u.Email, Result: storage.ResultSuccess})
 	})
 	if err != nil {
 		return err
@@ -310,7 +310,7 @@ func regenerateBackupCodes(ctx context.Context, a *app, e env, u *storage.User, 
 			return err
 		}
 		return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: mfa.EventBackupCodesRegenerated,
-			UserID: u.ID, Identifier: u.Email, Result: storage.ResultSuccess, Detail: "cli"})
+			Actor: cliActor(e), UserID: u.ID, Identifier: u.Email, Result: storage.ResultSuccess})
 	})
 	if err != nil {
 		return err

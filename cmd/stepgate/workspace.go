@@ -72,7 +72,7 @@ func cmdWorkspace(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		ws = cur
-		return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: "Workspace policy changed",
+		return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: mfa.EventWorkspacePolicyChanged, Actor: cliActor(e),
 			Result: storage.ResultSuccess, Detail: string(raw)})
 	})
 	if err != nil {
