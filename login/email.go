@@ -47,7 +47,7 @@ func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, err
 	u := f.cur.user
 	now := h.Now()
 	refuse := func(msg string) (string, error) {
-		ev := storage.AuditEvent{Type: mfa.EventEmail, UserID: u.ID, Identifier: u.Email, ClientID: f.client.ID,
+		ev := storage.AuditEvent{Type: mfa.EventEmailSend, UserID: u.ID, Identifier: u.Email, ClientID: f.client.ID,
 			Result: storage.ResultFailure, Reason: mfa.ReasonRateLimited, Detail: "send " + purpose}
 		h.enrich(c, &ev)
 		return msg, h.Store.AppendAudit(ctx, &ev)

@@ -16,7 +16,8 @@ import (
 const (
 	EventPassword               = "auth.password.verify"
 	EventOTP                    = "mfa.otp.verify"
-	EventEmail                  = "mfa.email.verify" // also a refused send (Detail "send …")
+	EventEmail                  = "mfa.email.verify"
+	EventEmailSend              = "mfa.email.send" // a refused send (older rows: mfa.email.verify, Detail "send …")
 	EventBackupCode             = "mfa.backup_code.verify"
 	EventOTPBound               = "mfa.otp.bind"
 	EventOTPRemoved             = "mfa.otp.remove"
@@ -40,6 +41,7 @@ var eventTypes = []EventType{
 	{EventPassword, "Primary authentication - Password"},
 	{EventOTP, "Secondary authentication - OTP"},
 	{EventEmail, "Secondary authentication - Email"},
+	{EventEmailSend, "Email code sending"},
 	{EventBackupCode, "Secondary authentication - Backup code"},
 	{EventOTPBound, "MFA bound - OTP"},
 	{EventOTPRemoved, "MFA removed - OTP"},

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stepgate/stepgate/mfa"
+	"github.com/stepgate/stepgate/storage"
 )
 
 // replica starts a second StepGate process on the same database as s, as
@@ -78,6 +81,9 @@ func TestEmailCodeLimitsHoldUnderParallelSends(t *testing.T) {
 				burst(logins, 20/len(logins))
 				if n := len(smtp.Messages()) - before; n != 1 {
 					t.Fatalf("%d emails for 20 parallel sends of one login", n)
+				}
+				if got := countReasons(srv.auditOf(storage.AuditFilter{}), mfa.EventEmailSend); got["failure/rate_limited"] != 19 {
+					t.Errorf("refused sends audited as %s: %v, want 19 failure/rate_limited", mfa.EventEmailSend, got)
 				}
 			})
 
