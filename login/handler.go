@@ -187,10 +187,9 @@ func (h *Handler) checkCSRF(c *gin.Context) error {
 
 // callbackAllowed lets the provider issue a code only to the browser whose
 // session completed the request.
-func (h *Handler) callbackAllowed(r *http.Request, id string) bool {
-	req, err := h.Store.GetAuthRequest(r.Context(), id)
-	if err != nil || !req.Done {
-		return err == nil // not done yet: the library itself refuses it
+func (h *Handler) callbackAllowed(r *http.Request, req *storage.AuthRequest) bool {
+	if req == nil || !req.Done {
+		return req != nil // not done yet: the library itself refuses it
 	}
 	v := h.Sessions.Cookies.get(r, sessionCookie)
 	return v != "" && subtle.ConstantTimeCompare([]byte(op.HashSecret(v)), []byte(req.SessionHash)) == 1

@@ -59,7 +59,9 @@ type Provider struct {
 	// issues the code for a completed request: the login layer checks the
 	// request belongs to this browser's session, so a leaked request ID
 	// cannot be redeemed in another browser.
-	CallbackAllowed func(r *http.Request, authRequestID string) bool
+	// It gets the request as loaded here (nil when it is unknown), so the
+	// database is asked once.
+	CallbackAllowed func(r *http.Request, req *storage.AuthRequest) bool
 	// ErrorPage renders an authorization error that must not be redirected
 	// (unknown client, unregistered redirect URI, a callback from the wrong
 	// browser) as a page of the site instead of plain text.
@@ -269,7 +271,7 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) bool {
 		w.WriteHeader(http.StatusServiceUnavailable) // replaced by the failure page
 		return false
 	}
-	if p.CallbackAllowed != nil && !p.CallbackAllowed(r, id) {
+	if p.CallbackAllowed != nil && !p.CallbackAllowed(r, req) {
 		return page(http.StatusBadRequest, "Sign-in not completed",
 			"This sign-in cannot be completed in this browser. Return to the application and start again.")
 	}
