@@ -153,11 +153,12 @@ func updateCases() []conformanceCase {
 				t.Errorf("email=%v max-age=%v otp=%v, want true 1h true", got.FactorEmail, got.MFAMaxAge, got.FactorOTP)
 			}
 		}},
-		{"the OTP-off rule cannot be raced", func(t *testing.T, s Store) {
-			// Two applications use OTP; both are turned off at once. Each
-			// transaction asks "does any other application still use OTP?"
-			// and acts on the answer: exactly one of them must see that it
-			// is the last (and remove the bindings).
+		{"Serialize makes check-then-act transactions take turns", func(t *testing.T, s Store) {
+			// The shape of the OTP-off rule (cmd/stepgate's real one is
+			// tested by TestOTPOffOnTheLastTwoApplicationsAtOnce): two
+			// transactions each ask "does any other client still use OTP?"
+			// and act on the answer; under one Serialize name exactly one
+			// of them sees that it is the last.
 			ctx := t.Context()
 			seedClient(t, s, "c1")
 			seedClient(t, s, "c2")
@@ -167,7 +168,7 @@ func updateCases() []conformanceCase {
 			errs := concurrently(t, s, 2, func(i int) error {
 				own := []string{"c1", "c2"}[i]
 				return s.InTx(ctx, func(tx Store) error {
-					if err := tx.Serialize(ctx, "factor policy"); err != nil {
+					if err := tx.Serialize(ctx, "a rule"); err != nil {
 						return err
 					}
 					clients, err := tx.ListClients(ctx)
