@@ -225,6 +225,8 @@ func (h *Handler) confirmSetup(c *gin.Context) {
 		if err := tx.ReplaceBackupCodes(ctx, u.ID, hashes, h.Now()); err != nil {
 			return "", err
 		}
+		// Kept with the codes, in their transaction, for the session as it
+		// is: should the rotation below fail, that session still sees them.
 		return "", tx.PutShownBackupCodes(ctx, shown)
 	})
 	switch {
