@@ -8,7 +8,7 @@ COPY . .
 # The context has no .git (.dockerignore), so give the version here:
 #   docker build --build-arg VERSION=$(git describe --tags --always --dirty) .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/stepgate ./cmd/stepgate \
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/stepgate/stepgate/internal/cli.version=${VERSION}" -o /out/stepgate ./cmd/stepgate \
     && mkdir -p /out/data
 
 # Distroless has no version tags beyond the Debian release; pin the digest

@@ -29,7 +29,7 @@ type SigningKey struct {
 }
 
 // KeySource gives the active signing key and the published verification
-// keys; keys.Manager satisfies it through a small adapter in cmd/stepgate.
+// keys; keys.Manager satisfies it through a small adapter in the server package.
 type KeySource interface {
 	ActiveSigningKey(ctx context.Context) (SigningKey, error)
 	PublishedKeys(ctx context.Context) ([]jose.JSONWebKey, error)

@@ -154,7 +154,7 @@ func updateCases() []conformanceCase {
 			}
 		}},
 		{"Serialize makes check-then-act transactions take turns", func(t *testing.T, s Store) {
-			// The shape of the OTP-off rule (cmd/stepgate's real one is
+			// The shape of the OTP-off rule (internal/cli's real one is
 			// tested by TestOTPOffOnTheLastTwoApplicationsAtOnce): two
 			// transactions each ask "does any other client still use OTP?"
 			// and act on the answer; under one Serialize name exactly one

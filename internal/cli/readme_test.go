@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readme is README.md at the root of the module.
+func readme(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// flagsOf runs the command with -h, which stops it at parsing, and returns
+// the flag set it really defined.
+func flagsOf(t *testing.T, args ...string) *flag.FlagSet {
+	t.Helper()
+	var got *flag.FlagSet
+	e := env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: noEnv,
+		onFlags: func(_ string, fs *flag.FlagSet) { got = fs }}
+	runEnv(context.Background(), e, append(args, "-h"))
+	if got == nil {
+		t.Fatalf("stepgate %s defined no flag set", strings.Join(args, " "))
+	}
+	return got
+}
+
+// invocations lists every command line the dispatch table knows, as
+// "user create", "user backup-codes regenerate", "serve", "version".
+func invocations() [][]string {
+	var out [][]string
+	for _, c := range commands {
+		if len(c.actions) == 0 {
+			out = append(out, []string{c.name})
+		}
+		for _, a := range c.actions {
+			out = append(out, append([]string{c.name}, strings.Fields(a)...))
+		}
+	}
+	return out
+}
+
+// usesFlags reports whether the command parses flags at all (version and
+// help take none).
+func usesFlags(name string) bool { return name != "version" && name != "help" }
+
+// configTable reads README's configuration table: every flag named in a
+// row's first cell, with that flag's default cell. A row for two flags
+// ("`--a` / `--b` | `6` / `1h`") gives each its own default.
+func configTable(t *testing.T, md string) map[string]string {
+	t.Helper()
+	start := strings.Index(md, "| flag | default | meaning |")
+	if start < 0 {
+		t.Fatal("README.md has no configuration table (| flag | default | meaning |)")
+	}
+	flagRe := regexp.MustCompile("`--([a-z0-9-]+)`")
+	rows := map[string]string{}
+	for _, line := range strings.Split(md[start:], "\n")[2:] {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(line, " | ")
+		if len(cells) < 3 {
+			t.Fatalf("configuration table row %q has fewer than three cells", line)
+		}
+		var names []string
+		for _, m := range flagRe.FindAllStringSubmatch(cells[0], -1) {
+			names = append(names, m[1])
+		}
+		defaults := strings.Split(cells[1], " / ")
+		for i, n := range names {
+			if len(defaults) == len(names) {
+				rows[n] = defaults[i]
+			} else {
+				rows[n] = cells[1]
+			}
+		}
+	}
+	return rows
+}
+
+// shortDefault writes a flag's default as the README does: 1h, not 1h0m0s.
+func shortDefault(f *flag.Flag) string {
+	if g, ok := f.Value.(flag.Getter); ok {
+		if d, ok := g.Get().(time.Duration); ok {
+			s := d.String()
+			if t, ok := strings.CutSuffix(s, "m0s"); ok {
+				s = t + "m"
+			}
+			if t, ok := strings.CutSuffix(s, "h0m"); ok {
+				s = t + "h"
+			}
+			return s
+		}
+	}
+	return f.DefValue
+}
+
+// The README is the manual: a command, an action, a flag or a setting that
+// it does not mention does not exist for its readers. The lists come from
+// the dispatch table and the flag definitions, so a new one fails here
+// until it is documented.
+func TestREADMEDocumentsEveryCommandFlagAndSetting(t *testing.T) {
+	md := readme(t)
+
+	t.Run("every command and action is in the command list", func(t *testing.T) {
+		var lines []string
+		for _, l := range strings.Split(md, "\n") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, "stepgate ") {
+				lines = append(lines, l)
+			}
+		}
+		for _, c := range commands {
+			actions := c.actions
+			if len(actions) == 0 {
+				actions = []string{""}
+			}
+			for _, a := range actions {
+				want := regexp.MustCompile(`(^|[\s|])` + regexp.QuoteMeta(a) + `($|[\s|])`)
+				if !slices.ContainsFunc(lines, func(l string) bool {
+					rest, ok := strings.CutPrefix(l, "stepgate "+c.name)
+					return ok && (rest == "" || rest[0] == ' ') && want.MatchString(rest)
+				}) {
+					t.Errorf("README.md's command list has no line %q", strings.TrimSpace("stepgate "+c.name+" "+a))
+				}
+			}
+		}
+	})
+
+	t.Run("every flag of every command is mentioned", func(t *testing.T) {
+		missing := map[string][]string{} // flag → the commands that have it
+		var order []string
+		for _, inv := range invocations() {
+			if !usesFlags(inv[0]) {
+				continue
+			}
+			flagsOf(t, inv...).VisitAll(func(f *flag.Flag) {
+				if !regexp.MustCompile(`--` + regexp.QuoteMeta(f.Name) + `([^a-z0-9-]|$)`).MatchString(md) {
+					if missing[f.Name] == nil {
+						order = append(order, f.Name)
+					}
+					missing[f.Name] = append(missing[f.Name], strings.Join(inv, " "))
+				}
+			})
+		}
+		for _, n := range order {
+			where := missing[n]
+			if len(where) > 3 {
+				where = append(where[:3:3], "…")
+			}
+			t.Errorf("README.md never mentions --%s (a flag of stepgate %s)", n, strings.Join(where, ", "))
+		}
+	})
+
+	t.Run("every setting is a row of the configuration table with its default", func(t *testing.T) {
+		rows := configTable(t, md)
+		c := defaultConfig()
+		settings := map[string]bool{}
+		fs := flag.NewFlagSet("", flag.ContinueOnError)
+		c.bind(fs)
+		fs.VisitAll(func(f *flag.Flag) {
+			settings[f.Name] = true
+			if f.Name == "config" { // how the file is found, described above the table
+				return
+			}
+			def, ok := rows[f.Name]
+			if !ok {
+				t.Errorf("README.md's configuration table has no row for --%s (%s)", f.Name, f.Usage)
+				return
+			}
+			switch v := shortDefault(f); v {
+			case "", "false", "0":
+			default:
+				if !strings.Contains(def, "`"+v+"`") {
+					t.Errorf("README.md gives --%s the default %q; the flag's default is `%s`", f.Name, def, v)
+				}
+			}
+		})
+		for n := range rows {
+			if !settings[n] {
+				t.Errorf("README.md's configuration table has a row for --%s, which is no setting", n)
+			}
+		}
+		// Every field of Config is a setting: a flag of the same name (its
+		// YAML key with dashes), or STEPGATE_MASTER_KEY, the one that is
+		// only read from the environment.
+		typ := reflect.TypeOf(c)
+		for i := range typ.NumField() {
+			key := strings.Split(typ.Field(i).Tag.Get("yaml"), ",")[0]
+			if key == "-" {
+				if typ.Field(i).Name != "MasterKey" {
+					t.Errorf("Config.%s is in no file and no flag; document how it is set and add it here", typ.Field(i).Name)
+				}
+				continue
+			}
+			if name := strings.ReplaceAll(key, "_", "-"); !settings[name] {
+				t.Errorf("Config.%s (yaml %q) has no flag --%s", typ.Field(i).Name, key, name)
+			}
+		}
+		if !strings.Contains(md, "`STEPGATE_MASTER_KEY`") {
+			t.Error("README.md does not say that the master key can be set as STEPGATE_MASTER_KEY")
+		}
+	})
+}
