@@ -14,33 +14,31 @@ import (
 // turns; without it PostgreSQL lets both decide on the state before the
 // other's change.
 func TestOTPOffOnTheLastTwoUsersAtOnce(t *testing.T) {
-	// on turns the two users of OTP on; off are the two changes raced.
-	type users struct {
-		on, off [2]func(s *Service, a, b string) error
-	}
-	client := func(onOff bool, second bool) func(s *Service, a, b string) error {
+	// A change of one of the two users of OTP: client A, client B, or the
+	// workspace policy.
+	type change func(s *Service, a, b string) error
+	client := func(second, on bool) change {
 		return func(s *Service, a, b string) error {
 			id := a
 			if second {
 				id = b
 			}
-			v := onOff
-			_, err := s.SetFactors(t.Context(), alice, SetFactorsInput{ClientID: id, OTP: &v})
+			_, err := s.SetFactors(t.Context(), alice, SetFactorsInput{ClientID: id, OTP: &on})
 			return err
 		}
 	}
-	workspace := func(onOff bool) func(s *Service, a, b string) error {
-		return func(s *Service, a, b string) error {
-			v := onOff
-			_, err := s.SetWorkspace(t.Context(), alice, SetWorkspaceInput{MFARequired: &v, Factors: list("otp")})
+	workspace := func(on bool) change {
+		return func(s *Service, _, _ string) error {
+			_, err := s.SetWorkspace(t.Context(), alice, SetWorkspaceInput{MFARequired: &on, Factors: list("otp")})
 			return err
 		}
 	}
-	for name, u := range map[string]users{
-		"two applications": {on: [2]func(*Service, string, string) error{client(true, false), client(true, true)},
-			off: [2]func(*Service, string, string) error{client(false, false), client(false, true)}},
-		"an application and the workspace policy": {on: [2]func(*Service, string, string) error{client(true, false), workspace(true)},
-			off: [2]func(*Service, string, string) error{client(false, false), workspace(false)}},
+	// on turns both users on; off are the two changes raced.
+	for name, u := range map[string]struct{ on, off [2]change }{
+		"two applications": {on: [2]change{client(false, true), client(true, true)},
+			off: [2]change{client(false, false), client(true, false)}},
+		"an application and the workspace policy": {on: [2]change{client(false, true), workspace(true)},
+			off: [2]change{client(false, false), workspace(false)}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			eachClientsEngine(t, func(t *testing.T, s *Service, _ *clientsClock) {
