@@ -44,17 +44,19 @@ func TestOTPOffOnTheLastTwoUsersAtOnce(t *testing.T) {
 			eachClientsEngine(t, func(t *testing.T, s *Service, _ *clientsClock) {
 				a, b := newApp(t, s, "A", false).Client.ID, newApp(t, s, "B", false).Client.ID
 				bound := otpUsers(t, s, 1)
-				for round := range 8 {
+				for round := range 20 {
 					for _, on := range u.on {
 						if err := on(s, a, b); err != nil {
 							t.Fatal(err)
 						}
 					}
 					var wg sync.WaitGroup
+					start := make(chan struct{})
 					errs := make([]error, 2)
 					for i, off := range u.off {
-						wg.Go(func() { errs[i] = off(s, a, b) })
+						wg.Go(func() { <-start; errs[i] = off(s, a, b) })
 					}
+					close(start)
 					wg.Wait()
 					asked := 0
 					for _, err := range errs {
