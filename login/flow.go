@@ -46,7 +46,7 @@ func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *stor
 		return mfa.Decision{}, st, err
 	}
 	in := mfa.Input{
-		Client:    mfa.ClientPolicy{OTP: cl.FactorOTP, Email: cl.FactorEmail, MFAMaxAge: cl.MFAMaxAge},
+		Client:    h.clientPolicy(cl),
 		Workspace: ws,
 		Request: mfa.Request{
 			Prompt: req.Params.Prompt, MaxAge: req.Params.MaxAge,
@@ -66,6 +66,13 @@ func (h *Handler) decide(ctx context.Context, req *storage.AuthRequest, cl *stor
 		}
 	}
 	return mfa.Decide(in), st, nil
+}
+
+// clientPolicy is what the client asks of its logins, and whether it is
+// the console.
+func (h *Handler) clientPolicy(cl *storage.Client) mfa.ClientPolicy {
+	return mfa.ClientPolicy{OTP: cl.FactorOTP, Email: cl.FactorEmail, MFAMaxAge: cl.MFAMaxAge,
+		Console: h.ConsoleClientID != "" && cl.ID == h.ConsoleClientID}
 }
 
 func (h *Handler) userState(ctx context.Context, u *storage.User) (mfa.UserState, error) {

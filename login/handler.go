@@ -47,6 +47,10 @@ type Handler struct {
 	Rand       io.Reader
 	// GeoIP fills the country of audit rows; nil leaves it empty.
 	GeoIP *audit.GeoIP
+	// ConsoleClientID is StepGate's own console client: its logins are
+	// console logins for the workspace policy's targets. Empty while there
+	// is no console; every login is then a client application's.
+	ConsoleClientID string
 }
 
 // Mount registers the login routes under the issuer path.

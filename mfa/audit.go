@@ -28,6 +28,15 @@ const (
 	EventWorkspacePolicyChanged = "workspace.policy.update"
 )
 
+// Administrators' changes of client applications.
+const (
+	EventClientCreated        = "admin.client.create"
+	EventClientUpdated        = "admin.client.update"
+	EventClientSecretRotated  = "admin.client.rotate_secret"
+	EventClientDeleted        = "admin.client.delete"
+	EventClientFactorsChanged = "admin.client.set_factors"
+)
+
 // EventType is an audit event code and the label shown to people.
 type EventType struct {
 	Code  string
@@ -50,6 +59,11 @@ var eventTypes = []EventType{
 	{EventAccountLocked, "Account locked"},
 	{EventAccountUnlocked, "Account unlocked"},
 	{EventWorkspacePolicyChanged, "Workspace policy changed"},
+	{EventClientCreated, "Client application created"},
+	{EventClientUpdated, "Client application updated"},
+	{EventClientSecretRotated, "Client secret rotated"},
+	{EventClientDeleted, "Client application deleted"},
+	{EventClientFactorsChanged, "Client application factors changed"},
 }
 
 // EventTypes lists every known event type, in the table's order.

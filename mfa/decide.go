@@ -21,6 +21,10 @@ type ClientPolicy struct {
 	// for this client. 0: done during this very authorization request;
 	// negative: any time in the session.
 	MFAMaxAge time.Duration
+	// Console is set when the login is for StepGate's own console rather
+	// than a client application: the workspace's mandatory MFA applies to
+	// it only when the policy targets the console.
+	Console bool
 }
 
 // Factors lists the enabled factors in tab order.
@@ -36,12 +40,27 @@ func (c ClientPolicy) Factors() []string {
 }
 
 // WorkspacePolicy is the workspace-wide rule: when MFARequired, every
-// member but the owner needs a second factor on every application, one of
-// Factors where the application enables none itself.
+// member but the owner needs a second factor on every login of the kinds
+// Targets names (the console, client applications), one of Factors where
+// the application enables none itself.
 type WorkspacePolicy struct {
 	MFARequired bool     `json:"mfa_required"`
 	Factors     []string `json:"factors"`
+	// Targets are TargetConsole and/or TargetApplications. Empty — every
+	// policy stored before targets existed — is both, as such a policy
+	// applied to every login.
+	Targets []string `json:"targets,omitempty"`
 }
+
+// What the workspace's mandatory MFA can apply to.
+const (
+	TargetConsole      = "console"      // StepGate's own console
+	TargetApplications = "applications" // the client applications
+)
+
+// AllTargets are the targets in display order; a policy without targets
+// applies to all of them.
+var AllTargets = []string{TargetConsole, TargetApplications}
 
 // DefaultWorkspaceFactors are offered where neither the application nor the
 // workspace names any.
@@ -130,7 +149,8 @@ type Decision struct {
 // the handlers gather the values and render the result.
 //
 // A second factor is needed when the application enables one, when the
-// workspace requires it (not for the owner), or when the relying party asks
+// workspace requires it for this kind of login (the console or a client
+// application; never for the owner), or when the relying party asks
 // for acr 2fa (voluntarily in acr_values or essentially in claims). Per-user
 // bypass cancels the first two, never the relying party's request. An
 // essential acr that StepGate cannot achieve ends with
@@ -199,7 +219,7 @@ func required(in Input) (factors []string, byWorkspace bool) {
 	}
 	rp := slices.Contains(in.Request.ACRValues, ACRTwoFactor) || essentialTwoFactor(in.Request)
 	if !in.User.Bypass {
-		if in.Workspace.MFARequired && !in.User.Owner {
+		if in.Workspace.MFARequired && !in.User.Owner && in.Workspace.AppliesTo(in.Client.Console) {
 			return fallback, true
 		}
 		if f := in.Client.Factors(); len(f) > 0 {

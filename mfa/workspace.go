@@ -28,7 +28,31 @@ func ParseWorkspace(raw []byte) (WorkspacePolicy, error) {
 			return w, fmt.Errorf("workspace policy: unknown factor %q", f)
 		}
 	}
+	for _, t := range w.Targets {
+		if !slices.Contains(AllTargets, t) {
+			return w, fmt.Errorf("workspace policy: unknown target %q", t)
+		}
+	}
 	return w, nil
+}
+
+// EffectiveTargets are the kinds of login the mandatory MFA applies to:
+// Targets, or all of them when it names none.
+func (w WorkspacePolicy) EffectiveTargets() []string {
+	if len(w.Targets) == 0 {
+		return AllTargets
+	}
+	return w.Targets
+}
+
+// AppliesTo reports whether the policy's mandatory MFA (if on) covers a
+// login for the console (console true) or for a client application.
+func (w WorkspacePolicy) AppliesTo(console bool) bool {
+	target := TargetApplications
+	if console {
+		target = TargetConsole
+	}
+	return slices.Contains(w.EffectiveTargets(), target)
 }
 
 // EffectiveFactors are the factors the workspace offers where an
@@ -40,7 +64,8 @@ func (w WorkspacePolicy) EffectiveFactors() []string {
 	return w.Factors
 }
 
-// UsesOTP reports whether the workspace policy itself relies on OTP.
+// UsesOTP reports whether the workspace policy itself relies on OTP (for
+// whichever targets it has).
 func (w WorkspacePolicy) UsesOTP() bool {
 	return w.MFARequired && slices.Contains(w.EffectiveFactors(), FactorOTP)
 }

@@ -2,7 +2,6 @@ package op
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 
@@ -29,14 +28,7 @@ const TypeAccessTokenJWT = "at+jwt"
 // signAccessToken signs t as an at+jwt when its client wants JWT access
 // tokens, before anything is stored: a missing signing key never consumes
 // a code.
-func (s *Storage) signAccessToken(ctx context.Context, req zop.TokenRequest, t *storage.Token) error {
-	c, err := s.Store.GetClient(ctx, t.ClientID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return oidc.ErrInvalidClient().WithDescription("unknown client")
-	}
-	if err != nil {
-		return s.fail(ctx, "load client for the access token", err)
-	}
+func (s *Storage) signAccessToken(ctx context.Context, req zop.TokenRequest, c *storage.Client, t *storage.Token) error {
 	if c.TokenFormat != storage.TokenFormatJWT {
 		return nil
 	}

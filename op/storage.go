@@ -44,6 +44,23 @@ type Lifetimes struct {
 	AuthRequest time.Duration // how long a login may take
 }
 
+// For is what is issued to client c: its own lifetime where it sets a
+// shorter one, else the server's. A client never lengthens a lifetime, so
+// the signing keys, kept published for the server's lifetimes, outlive
+// every token they signed.
+func (l Lifetimes) For(c *storage.Client) Lifetimes {
+	shorter := func(own, server time.Duration) time.Duration {
+		if own > 0 && own < server {
+			return own
+		}
+		return server
+	}
+	l.AccessToken = shorter(c.AccessTokenLifetime, l.AccessToken)
+	l.IDToken = shorter(c.IDTokenLifetime, l.IDToken)
+	l.Refresh = shorter(c.RefreshTokenLifetime, l.Refresh)
+	return l
+}
+
 // Storage implements the library's op.Storage over storage.Store.
 type Storage struct {
 	Store     storage.Store
@@ -259,11 +276,15 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req zop.TokenRequest) (
 	if !ok {
 		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
-	t := s.newToken(g, "")
-	if err := s.signAccessToken(ctx, req, t); err != nil {
+	c, err := s.tokenClient(ctx, g.clientID)
+	if err != nil {
 		return "", time.Time{}, err
 	}
-	err := s.Store.InTx(ctx, func(tx storage.Store) error {
+	t := s.newToken(g, "", s.Lifetimes.For(c))
+	if err := s.signAccessToken(ctx, req, c, t); err != nil {
+		return "", time.Time{}, err
+	}
+	err = s.Store.InTx(ctx, func(tx storage.Store) error {
 		if err := s.redeem(ctx, tx, g, t.CreatedAt); err != nil {
 			return err
 		}
@@ -276,12 +297,24 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req zop.TokenRequest) (
 	return t.ID, t.ExpiresAt, nil
 }
 
-func (s *Storage) newToken(g grant, refreshID string) *storage.Token {
+// tokenClient loads the client tokens are issued to.
+func (s *Storage) tokenClient(ctx context.Context, id string) (*storage.Client, error) {
+	c, err := s.Store.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	}
+	if err != nil {
+		return nil, s.fail(ctx, "load client for the access token", err)
+	}
+	return c, nil
+}
+
+func (s *Storage) newToken(g grant, refreshID string, lt Lifetimes) *storage.Token {
 	now := s.Now()
 	return &storage.Token{
 		ID: NewID(), ClientID: g.clientID, UserID: g.userID, Audience: g.audience, Scopes: g.scopes,
 		AMR: g.amr, ACR: g.acr, AuthTime: g.authTime, AuthRequestID: g.authRequestID, RefreshTokenID: refreshID,
-		CreatedAt: now, ExpiresAt: now.Add(s.Lifetimes.AccessToken),
+		CreatedAt: now, ExpiresAt: now.Add(lt.AccessToken),
 	}
 }
 
@@ -293,12 +326,17 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.Toke
 	if !ok {
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
+	c, err := s.tokenClient(ctx, g.clientID)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	lt := s.Lifetimes.For(c)
 	now := s.Now()
 	value := NewSecret()
 	rt := &storage.RefreshToken{
 		ID: NewID(), TokenHash: HashSecret(value), FamilyID: NewID(), ClientID: g.clientID, UserID: g.userID,
 		Audience: g.audience, Scopes: g.scopes, AMR: g.amr, ACR: g.acr, AuthTime: g.authTime,
-		AuthRequestID: g.authRequestID, CreatedAt: now, ExpiresAt: now.Add(s.Lifetimes.Refresh),
+		AuthRequestID: g.authRequestID, CreatedAt: now, ExpiresAt: now.Add(lt.Refresh),
 	}
 	if g.refresh != nil {
 		// A rotated token keeps the family and the original grant's scopes
@@ -307,11 +345,11 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req zop.Toke
 		rt.Scopes = g.refresh.Scopes
 		rt.ExpiresAt = g.refresh.ExpiresAt
 	}
-	at := s.newToken(g, rt.ID)
-	if err := s.signAccessToken(ctx, req, at); err != nil {
+	at := s.newToken(g, rt.ID, lt)
+	if err := s.signAccessToken(ctx, req, c, at); err != nil {
 		return "", "", time.Time{}, err
 	}
-	err := s.Store.InTx(ctx, func(tx storage.Store) error {
+	err = s.Store.InTx(ctx, func(tx storage.Store) error {
 		if err := s.redeem(ctx, tx, g, now); err != nil {
 			return err
 		}
@@ -495,7 +533,7 @@ func (s *Storage) GetClientByClientID(ctx context.Context, id string) (zop.Clien
 	if err != nil {
 		return nil, s.fail(ctx, "load client", err)
 	}
-	return &client{c: c, loginURL: s.LoginURL, idLifetime: s.Lifetimes.IDToken}, nil
+	return &client{c: c, loginURL: s.LoginURL, idLifetime: s.Lifetimes.For(c).IDToken}, nil
 }
 
 // AuthorizeClientIDSecret checks a confidential client's secret in constant

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // ErrInvalid: a record breaks a rule of the model (see FieldError). The
@@ -101,30 +102,75 @@ func privateUseScheme(scheme string) bool {
 	return true
 }
 
+// Bounds of a client's own token lifetimes (besides zero, the server's).
+const (
+	MinTokenLifetime        = time.Minute
+	MaxAccessTokenLifetime  = 24 * time.Hour
+	MaxIDTokenLifetime      = 24 * time.Hour
+	MaxRefreshTokenLifetime = 365 * 24 * time.Hour
+)
+
 // Validate checks the rules every writer of a client must keep: an ID and a
 // name, at least one redirect URI, every redirect and post-logout redirect
-// URI allowed by ValidateRedirectURI, a known token format. The store runs
-// it on every create and update.
+// URI allowed by ValidateRedirectURI, a known token format, lifetimes that
+// are zero (the server's) or within their bounds. The store runs it on
+// every create and update; it returns the first of Problems.
 func (c *Client) Validate() error {
-	switch {
-	case strings.TrimSpace(c.ID) == "":
-		return &FieldError{Field: "id", Reason: "is required"}
-	case strings.TrimSpace(c.Name) == "":
-		return &FieldError{Field: "name", Reason: "is required"}
-	case len(c.RedirectURIs) == 0:
-		return &FieldError{Field: "redirect_uris", Reason: "at least one redirect URI is required"}
-	case c.TokenFormat != TokenFormatJWT && c.TokenFormat != TokenFormatOpaque:
-		return &FieldError{Field: "token_format", Reason: "must be jwt or opaque"}
+	if p := c.Problems(); len(p) > 0 {
+		return p[0]
+	}
+	return nil
+}
+
+// Problems lists every rule the client breaks, one FieldError each (one
+// per refused URI), in the order of the form's fields; nil when it keeps
+// them all. A form shows them all at once; Validate, the store's check,
+// the first.
+func (c *Client) Problems() []*FieldError {
+	var out []*FieldError
+	add := func(field, reason string) { out = append(out, &FieldError{Field: field, Reason: reason}) }
+	if strings.TrimSpace(c.ID) == "" {
+		add("id", "is required")
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		add("name", "is required")
+	}
+	if len(c.RedirectURIs) == 0 {
+		add("redirect_uris", "at least one redirect URI is required")
 	}
 	for _, u := range c.RedirectURIs {
 		if err := ValidateRedirectURI(u); err != nil {
-			return &FieldError{Field: "redirect_uris", Reason: "redirect URI " + err.Error()}
+			add("redirect_uris", "redirect URI "+err.Error())
 		}
 	}
 	for _, u := range c.PostLogoutRedirectURIs {
 		if err := ValidateRedirectURI(u); err != nil {
-			return &FieldError{Field: "post_logout_redirect_uris", Reason: "post-logout redirect URI " + err.Error()}
+			add("post_logout_redirect_uris", "post-logout redirect URI "+err.Error())
 		}
 	}
-	return nil
+	if c.TokenFormat != TokenFormatJWT && c.TokenFormat != TokenFormatOpaque {
+		add("token_format", "must be jwt or opaque")
+	}
+	for _, l := range []struct {
+		field string
+		d     time.Duration
+		max   time.Duration
+	}{
+		{"access_token_lifetime", c.AccessTokenLifetime, MaxAccessTokenLifetime},
+		{"id_token_lifetime", c.IDTokenLifetime, MaxIDTokenLifetime},
+		{"refresh_token_lifetime", c.RefreshTokenLifetime, MaxRefreshTokenLifetime},
+	} {
+		if l.d != 0 && (l.d < MinTokenLifetime || l.d > l.max || l.d%time.Second != 0) {
+			add(l.field, fmt.Sprintf("must be whole seconds from %s to %s, or 0 for the server's", MinTokenLifetime, fmtDuration(l.max)))
+		}
+	}
+	return out
+}
+
+// fmtDuration writes whole days as such ("365 days"), else as Go does.
+func fmtDuration(d time.Duration) string {
+	if d >= 48*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateRedirectURI(t *testing.T) {
@@ -69,6 +70,17 @@ func TestClientValidate(t *testing.T) {
 			c.PostLogoutRedirectURIs = []string{"javascript:alert(1)"}
 		}, "post_logout_redirect_uris"},
 		{"the token format is known", func(c *Client) { c.TokenFormat = "paseto" }, "token_format"},
+		{"lifetimes of zero are the server's", func(c *Client) {
+			c.AccessTokenLifetime, c.IDTokenLifetime, c.RefreshTokenLifetime = 0, 0, 0
+		}, ""},
+		{"lifetimes within their bounds are valid", func(c *Client) {
+			c.AccessTokenLifetime, c.IDTokenLifetime, c.RefreshTokenLifetime = 5*time.Minute, 24*time.Hour, 90*24*time.Hour
+		}, ""},
+		{"an access token lifetime under a minute is refused", func(c *Client) { c.AccessTokenLifetime = 30 * time.Second }, "access_token_lifetime"},
+		{"a negative access token lifetime is refused", func(c *Client) { c.AccessTokenLifetime = -time.Minute }, "access_token_lifetime"},
+		{"an ID token lifetime over a day is refused", func(c *Client) { c.IDTokenLifetime = 25 * time.Hour }, "id_token_lifetime"},
+		{"a refresh token lifetime over a year is refused", func(c *Client) { c.RefreshTokenLifetime = 366 * 24 * time.Hour }, "refresh_token_lifetime"},
+		{"a lifetime in fractions of a second is refused", func(c *Client) { c.AccessTokenLifetime = time.Minute + time.Millisecond }, "access_token_lifetime"},
 	} {
 		t.Run(tc.rule, func(t *testing.T) {
 			c := valid()
@@ -85,5 +97,29 @@ func TestClientValidate(t *testing.T) {
 				t.Fatalf("Validate = %v, want a FieldError on %s matching ErrInvalid", err, tc.field)
 			}
 		})
+	}
+}
+
+// Problems names every broken rule at once, each on its form field; the
+// first is what Validate returns.
+func TestClientProblemsListsEveryField(t *testing.T) {
+	c := &Client{ID: "c1", RedirectURIs: []string{"http://app.example/cb", "javascript:x"},
+		PostLogoutRedirectURIs: []string{"ftp://x"}, TokenFormat: "paseto", AccessTokenLifetime: time.Second,
+		RefreshTokenLifetime: -1}
+	var fields []string
+	for _, p := range c.Problems() {
+		fields = append(fields, p.Field)
+	}
+	want := []string{"name", "redirect_uris", "redirect_uris", "post_logout_redirect_uris", "token_format",
+		"access_token_lifetime", "refresh_token_lifetime"}
+	if strings.Join(fields, ",") != strings.Join(want, ",") {
+		t.Errorf("Problems fields %v, want %v", fields, want)
+	}
+	if err := c.Validate(); err == nil || err.Error() != c.Problems()[0].Error() {
+		t.Errorf("Validate = %v, want the first problem", err)
+	}
+	ok := &Client{ID: "c1", Name: "App", RedirectURIs: []string{"https://app.example/cb"}, TokenFormat: TokenFormatJWT}
+	if p := ok.Problems(); p != nil {
+		t.Errorf("a valid client has problems %v", p)
 	}
 }

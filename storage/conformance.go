@@ -223,6 +223,8 @@ func fixtureClient(id string) *Client {
 		TokenFormat:            TokenFormatJWT,
 		FactorOTP:              true,
 		MFAMaxAge:              15 * time.Minute,
+		AccessTokenLifetime:    5 * time.Minute,
+		RefreshTokenLifetime:   7 * 24 * time.Hour,
 		CreatedAt:              confT0,
 		UpdatedAt:              confT0,
 	}

@@ -302,6 +302,7 @@ func clientCases() []conformanceCase {
 			c.RedirectURIs, c.PostLogoutRedirectURIs = []string{"https://new.example/cb"}, nil
 			c.TokenFormat, c.FactorOTP, c.FactorEmail = TokenFormatOpaque, false, true
 			c.MFAMaxAge, c.UpdatedAt = 2*time.Hour, at(time.Hour)
+			c.AccessTokenLifetime, c.IDTokenLifetime, c.RefreshTokenLifetime = 0, 10*time.Minute, 24*time.Hour
 			_, err := s.UpdateClient(ctx, "c1", func(old *Client) error {
 				created := old.CreatedAt
 				*old = *c

@@ -58,6 +58,14 @@ type Client struct {
 	// means no limit within the session.
 	MFAMaxAge time.Duration
 
+	// Lifetimes of what is issued to this client; zero is the server's. A
+	// client may shorten what the server issues, never lengthen it: a
+	// longer one is cut to the server's (the signing keys stay published
+	// for the server's lifetimes only).
+	AccessTokenLifetime  time.Duration
+	IDTokenLifetime      time.Duration
+	RefreshTokenLifetime time.Duration
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -8,15 +8,16 @@ import (
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, token_format,
-	factor_otp, factor_email, mfa_max_age_ms, created_at, updated_at`
+	factor_otp, factor_email, mfa_max_age_ms, access_token_lifetime_ms, id_token_lifetime_ms,
+	refresh_token_lifetime_ms, created_at, updated_at`
 
 const (
-	qInsertClient = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertClient = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qClientByID   = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
 	qListClients  = `SELECT ` + clientColumns + ` FROM clients ORDER BY created_at, id`
 	qUpdateClient = `UPDATE clients SET name = ?, secret_hash = ?, public = ?, redirect_uris = ?,
 		post_logout_redirect_uris = ?, token_format = ?, factor_otp = ?, factor_email = ?, mfa_max_age_ms = ?,
-		updated_at = ? WHERE id = ?`
+		access_token_lifetime_ms = ?, id_token_lifetime_ms = ?, refresh_token_lifetime_ms = ?, updated_at = ? WHERE id = ?`
 	qDeleteClient = `DELETE FROM clients WHERE id = ?`
 )
 
@@ -32,14 +33,17 @@ func maxAgeMS(d time.Duration) int64 {
 
 func scanClient(row scanner) (*storage.Client, error) {
 	var c storage.Client
-	var maxAge int64
+	var maxAge, access, id, refresh int64
 	err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, (*jsonList)(&c.RedirectURIs),
 		(*jsonList)(&c.PostLogoutRedirectURIs), &c.TokenFormat, &c.FactorOTP, &c.FactorEmail, &maxAge,
-		(*msTime)(&c.CreatedAt), (*msTime)(&c.UpdatedAt))
+		&access, &id, &refresh, (*msTime)(&c.CreatedAt), (*msTime)(&c.UpdatedAt))
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	c.MFAMaxAge = time.Duration(maxAge) * time.Millisecond
+	c.AccessTokenLifetime = time.Duration(access) * time.Millisecond
+	c.IDTokenLifetime = time.Duration(id) * time.Millisecond
+	c.RefreshTokenLifetime = time.Duration(refresh) * time.Millisecond
 	return &c, nil
 }
 
@@ -52,6 +56,7 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 	}
 	_, err := s.exec(ctx, qInsertClient, c.ID, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs),
 		jsonList(c.PostLogoutRedirectURIs), c.TokenFormat, c.FactorOTP, c.FactorEmail, maxAgeMS(c.MFAMaxAge),
+		c.AccessTokenLifetime.Milliseconds(), c.IDTokenLifetime.Milliseconds(), c.RefreshTokenLifetime.Milliseconds(),
 		ms(c.CreatedAt), ms(c.UpdatedAt))
 	return err
 }
@@ -85,6 +90,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(c *stor
 		}
 		if err := t.execOne(ctx, qUpdateClient, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs),
 			jsonList(c.PostLogoutRedirectURIs), c.TokenFormat, c.FactorOTP, c.FactorEmail, maxAgeMS(c.MFAMaxAge),
+			c.AccessTokenLifetime.Milliseconds(), c.IDTokenLifetime.Milliseconds(), c.RefreshTokenLifetime.Milliseconds(),
 			ms(c.UpdatedAt), c.ID); err != nil {
 			return err
 		}
