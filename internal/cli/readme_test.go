@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"reflect"
@@ -189,4 +190,90 @@ func TestREADMEDocumentsEveryCommandFlagAndSetting(t *testing.T) {
 			t.Error("README.md does not say that the master key can be set as STEPGATE_MASTER_KEY")
 		}
 	})
+}
+
+// readmeCommands returns the stepgate command lines of README.md's shell
+// blocks as the shell would split them, continuations joined and comments
+// dropped.
+func readmeCommands(t *testing.T, md string) [][]string {
+	t.Helper()
+	var out [][]string
+	inShell := false
+	var pending string
+	for _, line := range strings.Split(md, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "```") {
+			inShell = trimmed == "```sh"
+			continue
+		}
+		if !inShell {
+			continue
+		}
+		if cont, ok := strings.CutSuffix(trimmed, `\`); ok {
+			pending += cont + " "
+			continue
+		}
+		full := pending + trimmed
+		pending = ""
+		_, cmd, ok := strings.Cut(full, "go run ./cmd/stepgate ")
+		if !ok {
+			continue
+		}
+		words, err := shellWords(cmd)
+		if err != nil {
+			t.Fatalf("README.md: %q: %v", full, err)
+		}
+		out = append(out, words)
+	}
+	return out
+}
+
+// shellWords splits a command line as sh does for the README's needs:
+// blanks, single and double quotes, and a # comment.
+func shellWords(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				return nil, errors.New("unterminated quote")
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == ' ' || c == '\t':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '#' && !inWord:
+			return words, nil
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+// Every stepgate command line the README shows is one the command line
+// accepts, exactly as written (placeholders such as CLIENT_ID are
+// arguments like any other).
+func TestREADMECommandLinesParse(t *testing.T) {
+	lines := readmeCommands(t, readme(t))
+	if len(lines) < 5 {
+		t.Fatalf("found only %d stepgate command lines in README.md: %q", len(lines), lines)
+	}
+	for _, args := range lines {
+		if _, err := parse(env{stdout: io.Discard, stderr: io.Discard, getenv: noEnv}, args); err != nil {
+			t.Errorf("README.md's `stepgate %s` is refused: %v", strings.Join(args, " "), err)
+		}
+	}
 }
