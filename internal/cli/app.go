@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"log/slog"
 	"net/url"
 	"time"
@@ -20,27 +18,6 @@ type app struct {
 	store  *sqlstore.Store
 	master *keys.MasterKey
 	keys   *keys.Manager
-}
-
-// load parses the configuration for a command and sets up logging.
-func load(e env, name string, args []string, extra func(fs *flag.FlagSet)) (*Config, []string, *slog.Logger, error) {
-	if e.onFlags != nil {
-		own := extra
-		extra = func(fs *flag.FlagSet) {
-			if own != nil {
-				own(fs)
-			}
-			e.onFlags(name, fs)
-		}
-	}
-	cfg, rest, err := loadConfig(name, args, e.getenv, e.stderr, extra)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, nil, nil, usagef("see the flags above")
-	}
-	if err != nil {
-		return nil, nil, nil, usagef("%v", err)
-	}
-	return cfg, rest, newLogger(cfg, e), nil
 }
 
 func newLogger(cfg *Config, e env) *slog.Logger {
@@ -96,6 +73,16 @@ func open(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*ap
 		TokenLifetime: max(cfg.AccessTokenLifetime, cfg.IDTokenLifetime),
 	}
 	return a, nil
+}
+
+// openAdmin is open for an admin command, on a schema that is current: in
+// --dev it first makes sure a server has left data to act on
+// (checkDevData). Only serve and migrate up create a database.
+func openAdmin(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
+	if err := checkDevData(cfg); err != nil {
+		return nil, err
+	}
+	return open(ctx, cfg, log, false)
 }
 
 func (a *app) close() { a.store.Close() }

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"flag"
+	"log/slog"
 	"os/user"
 	"strings"
 	"time"
@@ -28,41 +28,33 @@ func cliActor(e env) string {
 	return mfa.ActorCLI + ":" + name
 }
 
-func cmdAudit(ctx context.Context, e env, args []string) error {
-	action, pos, args := splitAction(args)
-	var user, typ, result, since string
-	var limit int
-	var asJSON, asCSV bool
-	cfg, rest, log, err := load(e, "audit "+action, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&user, "user", "", "only this user (email or ID)")
-		fs.StringVar(&typ, "type", "", "only this event type, a code: "+mfa.EventCodeList())
-		fs.StringVar(&result, "result", "", "only success or failure")
-		fs.StringVar(&since, "since", "", "only events since a time (RFC 3339) or for a duration (24h, 7d)")
-		fs.IntVar(&limit, "limit", 0, "at most this many, newest first (0: all)")
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-		fs.BoolVar(&asCSV, "csv", false, "print CSV")
-	})
-	if err != nil {
-		return err
-	}
-	if !hasAction("audit", action) || len(pos)+len(rest) > 0 {
-		return usagef("usage: stepgate audit list [--user U] [--type CODE] [--result success|failure] [--since D] [--json|--csv]")
-	}
+type auditListCmd struct {
+	User   string `placeholder:"EMAIL_OR_ID" help:"only this user (email or ID)"`
+	Type   string `placeholder:"CODE" help:"only this event type, a code: ${event_codes}"`
+	Result string `placeholder:"success|failure" help:"only success or failure"`
+	Since  string `placeholder:"24h|RFC3339" help:"only events since a time (RFC 3339) or for a duration (24h, 7d)"`
+	Limit  int    `placeholder:"N" help:"at most this many, newest first (0: all)"`
+	JSON   bool   `name:"json" help:"print JSON"`
+	CSV    bool   `name:"csv" help:"print CSV"`
+}
+
+func (c *auditListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	asJSON, asCSV := c.JSON, c.CSV
 	if asJSON && asCSV {
 		return usagef("choose one of --json and --csv")
 	}
-	f, err := audit.ParseFilter(user, typ, result, since, time.Now())
+	f, err := audit.ParseFilter(c.User, c.Type, c.Result, c.Since, time.Now())
 	if err != nil {
 		return usagef("%v", err)
 	}
-	f.Limit = limit
-	a, err := open(ctx, cfg, log, false)
+	f.Limit = c.Limit
+	a, err := openAdmin(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	if user != "" {
-		u, err := findUser(ctx, a.store, user)
+	if c.User != "" {
+		u, err := findUser(ctx, a.store, c.User)
 		if err != nil {
 			return err
 		}

@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,126 +33,108 @@ func toClientJSON(c *storage.Client, secret string) clientJSON {
 		FactorEmail: c.FactorEmail, MFAMaxAge: maxAgeString(c.MFAMaxAge), CreatedAt: c.CreatedAt}
 }
 
-func cmdClient(ctx context.Context, e env, args []string) error {
-	action, pos, args := splitAction(args)
-	var name, format string
-	var redirects, postLogout []string
-	var public, asJSON bool
-	var otpFlag, emailFlag onOff
-	var maxAge optDuration
-	var confirmRemove bool
-	cfg, rest, log, err := load(e, "client "+action, args, func(fs *flag.FlagSet) {
-		if action == "set-factors" {
-			fs.Var(&otpFlag, "otp", "authenticator app codes: on or off")
-			fs.Var(&emailFlag, "email", "email codes: on or off")
-			fs.Var(&maxAge, "mfa-max-age", "reuse a second factor from the SSO session for this long (0: ask at every connection; -1: for the whole session)")
-			fs.BoolVar(&confirmRemove, "confirm-remove-bindings", false, "allow --otp=off to delete every authenticator binding when nothing else uses OTP")
-		}
-		if action == "create" {
-			fs.StringVar(&name, "name", "", "application name shown on the login page")
-			fs.Var(listFlag{&redirects}, "redirect-uri", "allowed redirect URI (repeatable)")
-			fs.Var(listFlag{&postLogout}, "post-logout-redirect-uri", "allowed post-logout redirect URI (repeatable)")
-			fs.BoolVar(&public, "public", false, "public client (no secret; PKCE required)")
-			fs.StringVar(&format, "token-format", storage.TokenFormatJWT, "access token format: jwt or opaque")
-		}
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-	})
-	if err != nil {
-		return err
+type clientCreateCmd struct {
+	Name                  string    `placeholder:"NAME" help:"application name shown on the login page (required)"`
+	RedirectURI           listValue `name:"redirect-uri" placeholder:"URI" help:"allowed redirect URI (repeatable; at least one)"`
+	PostLogoutRedirectURI listValue `name:"post-logout-redirect-uri" placeholder:"URI" help:"allowed post-logout redirect URI (repeatable)"`
+	Public                bool      `help:"public client (no secret; PKCE required)"`
+	TokenFormat           string    `name:"token-format" default:"jwt" placeholder:"jwt|opaque" help:"access token format: jwt or opaque"`
+	JSON                  bool      `name:"json" help:"print JSON"`
+}
+
+func (c *clientCreateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	if strings.TrimSpace(c.Name) == "" {
+		return usagef("--name is required")
 	}
-	pos = append(pos, rest...)
-	if !hasAction("client", action) {
-		return usagef("usage: stepgate client create|list|set-factors|delete")
+	if len(c.RedirectURI) == 0 {
+		return usagef("at least one --redirect-uri is required")
 	}
-	switch action {
-	case "create":
-		if strings.TrimSpace(name) == "" {
-			return usagef("--name is required")
+	// The model's rule (storage.ValidateRedirectURI), checked before the
+	// database is opened; the store checks it again on every write.
+	for _, u := range append(append([]string{}, c.RedirectURI...), c.PostLogoutRedirectURI...) {
+		if err := storage.ValidateRedirectURI(u); err != nil {
+			return usagef("redirect URI %v", err)
 		}
-		if len(redirects) == 0 {
-			return usagef("at least one --redirect-uri is required")
-		}
-		// The model's rule (storage.ValidateRedirectURI), checked before the
-		// database is opened; the store checks it again on every write.
-		for _, u := range append(append([]string{}, redirects...), postLogout...) {
-			if err := storage.ValidateRedirectURI(u); err != nil {
-				return usagef("redirect URI %v", err)
-			}
-		}
-		if format != storage.TokenFormatJWT && format != storage.TokenFormatOpaque {
-			return usagef("--token-format must be jwt or opaque")
-		}
-	case "list":
-	case "set-factors":
-		if len(pos) != 1 {
-			return usagef("usage: stepgate client set-factors CLIENT_ID [--otp=on|off] [--email=on|off] [--mfa-max-age=DURATION]")
-		}
-		if otpFlag.v == nil && emailFlag.v == nil && maxAge.v == nil {
-			return usagef("give --otp=on|off, --email=on|off and/or --mfa-max-age=DURATION")
-		}
-	case "delete":
-		if len(pos) != 1 {
-			return usagef("usage: stepgate client delete CLIENT_ID")
-		}
-	default:
-		return usagef("usage: stepgate client create|list|set-factors|delete")
 	}
-	a, err := open(ctx, cfg, log, false)
+	if c.TokenFormat != storage.TokenFormatJWT && c.TokenFormat != storage.TokenFormatOpaque {
+		return usagef("--token-format must be jwt or opaque")
+	}
+	a, err := openAdmin(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-
-	switch action {
-	case "create":
-		c, secret, err := createClient(ctx, a.store, name, redirects, postLogout, public, format)
-		if errors.Is(err, storage.ErrInvalid) {
-			return usagef("%v", err)
-		} else if err != nil {
-			return err
-		}
-		if asJSON {
-			return printJSON(e.stdout, toClientJSON(c, secret))
-		}
-		fmt.Fprintf(e.stdout, "client_id:     %s\n", c.ID)
-		if secret != "" {
-			fmt.Fprintf(e.stdout, "client_secret: %s\n(the secret is shown only now; StepGate keeps only its hash)\n", secret)
-		}
-		return nil
-	case "list":
-		list, err := a.store.ListClients(ctx)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			out := make([]clientJSON, 0, len(list))
-			for i := range list {
-				out = append(out, toClientJSON(&list[i], ""))
-			}
-			return printJSON(e.stdout, out)
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLIENT_ID\tNAME\tTYPE\tTOKENS\tREDIRECT URIS")
-		for _, c := range list {
-			kind := "confidential"
-			if c.Public {
-				kind = "public"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, c.TokenFormat, strings.Join(c.RedirectURIs, " "))
-		}
-		return tw.Flush()
-	case "set-factors":
-		return setFactors(ctx, a, e, pos[0], factorChange{otp: otpFlag.v, email: emailFlag.v, maxAge: maxAge.v,
-			confirm: confirmRemove, asJSON: asJSON})
-	default: // delete
-		if err := a.store.DeleteClient(ctx, pos[0]); errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no client %q", pos[0])
-		} else if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "deleted client %s and everything issued to it\n", pos[0])
-		return nil
+	cl, secret, err := createClient(ctx, a.store, c.Name, c.RedirectURI, c.PostLogoutRedirectURI, c.Public, c.TokenFormat)
+	if errors.Is(err, storage.ErrInvalid) {
+		return usagef("%v", err)
+	} else if err != nil {
+		return err
 	}
+	if c.JSON {
+		return printJSON(e.stdout, toClientJSON(cl, secret))
+	}
+	fmt.Fprintf(e.stdout, "client_id:     %s\n", cl.ID)
+	if secret != "" {
+		fmt.Fprintf(e.stdout, "client_secret: %s\n(the secret is shown only now; StepGate keeps only its hash)\n", secret)
+	}
+	return nil
+}
+
+type clientListCmd struct {
+	JSON bool `name:"json" help:"print JSON"`
+}
+
+func (c *clientListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	list, err := a.store.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		out := make([]clientJSON, 0, len(list))
+		for i := range list {
+			out = append(out, toClientJSON(&list[i], ""))
+		}
+		return printJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLIENT_ID\tNAME\tTYPE\tTOKENS\tREDIRECT URIS")
+	for _, c := range list {
+		kind := "confidential"
+		if c.Public {
+			kind = "public"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, c.TokenFormat, strings.Join(c.RedirectURIs, " "))
+	}
+	return tw.Flush()
+}
+
+// clientRef is the argument of the commands that act on one client.
+type clientRef struct {
+	ClientID string `arg:"" name:"client-id" help:"the client_id (client list shows them)"`
+}
+
+type clientDeleteCmd struct {
+	clientRef
+}
+
+func (c *clientDeleteCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.store.DeleteClient(ctx, c.ClientID); errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no client %q", c.ClientID)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "deleted client %s and everything issued to it\n", c.ClientID)
+	return nil
 }
 
 // createClient registers a client; for a confidential one it returns the
@@ -172,35 +154,4 @@ func createClient(ctx context.Context, st storage.Store, name string, redirects,
 		return nil, "", err
 	}
 	return c, secret, nil
-}
-
-// onOff is an on|off flag that remembers whether it was given.
-type onOff struct{ v *bool }
-
-func (o *onOff) String() string {
-	if o == nil || o.v == nil {
-		return ""
-	}
-	return onOffString(*o.v)
-}
-
-func (o *onOff) Set(s string) error {
-	switch s {
-	case "on", "true":
-		v := true
-		o.v = &v
-	case "off", "false":
-		v := false
-		o.v = &v
-	default:
-		return fmt.Errorf("must be on or off")
-	}
-	return nil
-}
-
-func onOffString(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -87,78 +87,103 @@ func defaultConfig() Config {
 	}
 }
 
-// optBool is a bool flag that remembers whether it was set at all.
-type optBool struct{ p **bool }
+// configFlags are the settings as flags, taken by every command but version
+// and help. Each field is nil when its flag is not on the command line, so
+// loadConfig can put the command line above the environment and the file;
+// it sets the Config field of the same Go name. Help shows them apart from
+// a command's own flags (group "config"), on the admin commands only the
+// few they need (showSettings).
+type configFlags struct {
+	Config          string         `name:"config" group:"config" placeholder:"FILE" help:"YAML configuration file (or STEPGATE_CONFIG)"`
+	Listen          *string        `name:"listen" group:"config" placeholder:"HOST:PORT" help:"address to listen on"`
+	Issuer          *string        `name:"issuer" group:"config" placeholder:"URL" help:"issuer URL (default in --dev: http://<listen>)"`
+	Database        *string        `name:"database" group:"config" placeholder:"URL" help:"database URL: sqlite:///abs/path.db, sqlite://relative.db or postgres://… (default sqlite://<data-dir>/stepgate.db)"`
+	DatabaseTimeout *time.Duration `name:"database-timeout" group:"config" placeholder:"DURATION" help:"bound on every database statement and transaction; past it the request fails instead of hanging"`
+	DataDir         *string        `name:"data-dir" group:"config" placeholder:"DIR" help:"directory for the SQLite database, the dev master key and the dev outbox"`
+	MasterKeyFile   *string        `name:"master-key-file" group:"config" placeholder:"FILE" help:"file holding the base64 32-byte master key (or set STEPGATE_MASTER_KEY)"`
+	Dev             *bool          `name:"dev" group:"config" help:"development mode: http on localhost, generated master key, auto-migrate, demo accounts"`
+	AutoMigrate     *bool          `name:"auto-migrate" group:"config" help:"apply pending migrations at start (default on in --dev)"`
+	LogFormat       *string        `name:"log-format" group:"config" placeholder:"json|text" help:"log format: json or text (default json, text in --dev)"`
+	LogLevel        *string        `name:"log-level" group:"config" placeholder:"LEVEL" help:"log level: debug, info, warn, error"`
 
-func (o optBool) String() string {
-	if o.p == nil || *o.p == nil {
-		return ""
-	}
-	return strconv.FormatBool(**o.p)
+	SigningAlgorithm    *string        `name:"signing-algorithm" group:"config" placeholder:"RS256|ES256" help:"algorithm for new signing keys: RS256 or ES256"`
+	KeyRotationDelay    *time.Duration `name:"key-rotation-delay" group:"config" placeholder:"DURATION" help:"how long a rotated key is published before it signs"`
+	AccessTokenLifetime *time.Duration `name:"access-token-lifetime" group:"config" placeholder:"DURATION" help:"access token lifetime"`
+	IDTokenLifetime     *time.Duration `name:"id-token-lifetime" group:"config" placeholder:"DURATION" help:"ID token lifetime"`
+	RefreshLifetime     *time.Duration `name:"refresh-token-lifetime" group:"config" placeholder:"DURATION" help:"refresh token lifetime"`
+	SessionIdle         *time.Duration `name:"session-idle-timeout" group:"config" placeholder:"DURATION" help:"SSO session idle timeout"`
+	SessionAbsolute     *time.Duration `name:"session-absolute-timeout" group:"config" placeholder:"DURATION" help:"SSO session absolute timeout"`
+	TrustedProxies      listValue      `name:"trusted-proxies" group:"config" placeholder:"IP|CIDR,…" help:"comma-separated IPs or CIDRs whose X-Forwarded-For is honoured (repeatable)"`
+
+	SMTPURL      *string `name:"smtp-url" group:"config" placeholder:"URL" help:"SMTP server for codes: smtp://user:pass@host:port or smtps://… (in --dev without it, mail goes to the log and <data-dir>/outbox)"`
+	SMTPStartTLS *string `name:"smtp-starttls" group:"config" placeholder:"POLICY" help:"STARTTLS policy: mandatory, opportunistic or none (default: mandatory, opportunistic on localhost)"`
+	MailFrom     *string `name:"mail-from" group:"config" placeholder:"ADDRESS" help:"From address of StepGate's email"`
+	GeoIPDB      *string `name:"geoip-db" group:"config" placeholder:"FILE" help:"MaxMind-format country database (.mmdb) for audit rows"`
+	TOTPIssuer   *string `name:"totp-issuer" group:"config" placeholder:"NAME" help:"issuer name shown in authenticator apps"`
+
+	MFALockoutThreshold      *int           `name:"mfa-lockout-threshold" group:"config" placeholder:"N" help:"consecutive wrong second-factor codes that lock the account"`
+	MFALockoutDuration       *time.Duration `name:"mfa-lockout-duration" group:"config" placeholder:"DURATION" help:"how long a second-factor lock lasts"`
+	PasswordLockoutThreshold *int           `name:"password-lockout-threshold" group:"config" placeholder:"N" help:"consecutive wrong passwords that lock the account"`
+	PasswordLockoutDuration  *time.Duration `name:"password-lockout-duration" group:"config" placeholder:"DURATION" help:"how long a password lock lasts"`
+	PasswordIPLimit          *int           `name:"password-ip-limit" group:"config" placeholder:"N" help:"password attempts allowed per client IP per window (0: no limit)"`
+	PasswordIPWindow         *time.Duration `name:"password-ip-window" group:"config" placeholder:"DURATION" help:"window of --password-ip-limit"`
 }
 
-func (o optBool) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return err
-	}
-	*o.p = &v
-	return nil
+// setting is one configuration flag: its name and the Config field it sets.
+type setting struct {
+	name  string // the flag's name, without dashes
+	field int    // index of the field in configFlags
+	into  int    // index of the field of the same Go name in Config
 }
 
-func (o optBool) IsBoolFlag() bool { return true }
-
-// listFlag is a repeatable (or comma-separated) string flag.
-type listFlag struct{ p *[]string }
-
-func (l listFlag) String() string {
-	if l.p == nil {
-		return ""
+// settingList pairs each configuration flag with its Config field, once.
+// --config is not a setting: it says where the file is.
+var settingList = func() []setting {
+	ft, ct := reflect.TypeFor[configFlags](), reflect.TypeFor[Config]()
+	var out []setting
+	for i := range ft.NumField() {
+		f := ft.Field(i)
+		if f.Name == "Config" {
+			continue
+		}
+		c, ok := ct.FieldByName(f.Name)
+		if !ok {
+			panic("cli: configFlags." + f.Name + " has no Config field of that name")
+		}
+		out = append(out, setting{name: f.Tag.Get("name"), field: i, into: c.Index[0]})
 	}
-	return strings.Join(*l.p, ",")
-}
+	return out
+}()
 
-func (l listFlag) Set(s string) error {
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			*l.p = append(*l.p, v)
+// settingDefaults gives each setting's default as help shows it ("" when it
+// has none or it depends on other settings).
+func settingDefaults() map[string]string {
+	c := defaultConfig()
+	cv := reflect.ValueOf(c)
+	out := map[string]string{}
+	for _, s := range settingList {
+		switch v := cv.Field(s.into).Interface().(type) {
+		case string:
+			out[s.name] = v
+		case int:
+			out[s.name] = strconv.Itoa(v)
+		case time.Duration:
+			out[s.name] = shortDuration(v)
 		}
 	}
-	return nil
+	return out
 }
 
-// bind registers the configuration flags on fs, bound to c.
-func (c *Config) bind(fs *flag.FlagSet) {
-	fs.String("config", "", "YAML configuration file")
-	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on")
-	fs.StringVar(&c.Issuer, "issuer", c.Issuer, "issuer URL (default in --dev: http://<listen>)")
-	fs.StringVar(&c.Database, "database", c.Database, "database URL: sqlite:///abs/path.db, sqlite://relative.db or postgres://… (default sqlite://<data-dir>/stepgate.db)")
-	fs.DurationVar(&c.DatabaseTimeout, "database-timeout", c.DatabaseTimeout, "bound on every database statement and transaction; past it the request fails instead of hanging")
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite database, the dev master key and the dev outbox")
-	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file holding the base64 32-byte master key (or set STEPGATE_MASTER_KEY)")
-	fs.BoolVar(&c.Dev, "dev", c.Dev, "development mode: http on localhost, generated master key, auto-migrate, demo accounts")
-	fs.Var(optBool{&c.AutoMigrate}, "auto-migrate", "apply pending migrations at start (default on in --dev)")
-	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text (default json, text in --dev)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
-	fs.StringVar(&c.SigningAlgorithm, "signing-algorithm", c.SigningAlgorithm, "algorithm for new signing keys: RS256 or ES256")
-	fs.DurationVar(&c.KeyRotationDelay, "key-rotation-delay", c.KeyRotationDelay, "how long a rotated key is published before it signs")
-	fs.DurationVar(&c.AccessTokenLifetime, "access-token-lifetime", c.AccessTokenLifetime, "access token lifetime")
-	fs.DurationVar(&c.IDTokenLifetime, "id-token-lifetime", c.IDTokenLifetime, "ID token lifetime")
-	fs.DurationVar(&c.RefreshLifetime, "refresh-token-lifetime", c.RefreshLifetime, "refresh token lifetime")
-	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", c.SessionIdle, "SSO session idle timeout")
-	fs.DurationVar(&c.SessionAbsolute, "session-absolute-timeout", c.SessionAbsolute, "SSO session absolute timeout")
-	fs.Var(listFlag{&c.TrustedProxies}, "trusted-proxies", "comma-separated IPs or CIDRs whose X-Forwarded-For is honoured")
-	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server for codes: smtp://user:pass@host:port or smtps://… (in --dev without it, mail goes to the log and <data-dir>/outbox)")
-	fs.StringVar(&c.SMTPStartTLS, "smtp-starttls", c.SMTPStartTLS, "STARTTLS policy: mandatory, opportunistic or none (default: mandatory, opportunistic on localhost)")
-	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "From address of StepGate's email")
-	fs.StringVar(&c.GeoIPDB, "geoip-db", c.GeoIPDB, "MaxMind-format country database (.mmdb) for audit rows")
-	fs.StringVar(&c.TOTPIssuer, "totp-issuer", c.TOTPIssuer, "issuer name shown in authenticator apps")
-	fs.IntVar(&c.MFALockoutThreshold, "mfa-lockout-threshold", c.MFALockoutThreshold, "consecutive wrong second-factor codes that lock the account")
-	fs.DurationVar(&c.MFALockoutDuration, "mfa-lockout-duration", c.MFALockoutDuration, "how long a second-factor lock lasts")
-	fs.IntVar(&c.PasswordLockoutThreshold, "password-lockout-threshold", c.PasswordLockoutThreshold, "consecutive wrong passwords that lock the account")
-	fs.DurationVar(&c.PasswordLockoutDuration, "password-lockout-duration", c.PasswordLockoutDuration, "how long a password lock lasts")
-	fs.IntVar(&c.PasswordIPLimit, "password-ip-limit", c.PasswordIPLimit, "password attempts allowed per client IP per window (0: no limit)")
-	fs.DurationVar(&c.PasswordIPWindow, "password-ip-window", c.PasswordIPWindow, "window of --password-ip-limit")
+// shortDuration writes a duration as people do: 1h, not 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
 }
 
 // envName maps a flag name to its environment variable: --data-dir is
@@ -167,92 +192,87 @@ func envName(flagName string) string {
 	return "STEPGATE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// loadConfig builds the configuration for a subcommand. extra registers the
-// subcommand's own flags; the remaining positional arguments are returned.
-func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*Config, []string, error) {
+// loadConfig builds a command's configuration from, in rising precedence:
+// the defaults, the YAML file (--config, else STEPGATE_CONFIG), the
+// STEPGATE_* environment and the configuration flags on the command line
+// (fl). Only settings come from the environment: a command's own flags
+// (--email, --on, …) are on its command line or nowhere. Only the server
+// needs an issuer; the admin commands only need the database and keys.
+func loadConfig(fl *configFlags, getenv func(string) string, needIssuer bool) (*Config, error) {
 	c := defaultConfig()
-	if path := configPath(args, getenv); path != "" {
+	path := fl.Config
+	if path == "" {
+		path = getenv("STEPGATE_CONFIG")
+	}
+	if path != "" {
 		if err := c.loadYAML(path); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	fs := flag.NewFlagSet("stepgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.bind(fs)
-	// Only configuration flags come from the environment; a command's own
-	// flags (--email, --on, …) must be given on its command line.
-	configFlags := map[string]bool{}
-	fs.VisitAll(func(f *flag.Flag) { configFlags[f.Name] = true })
-	if extra != nil {
-		extra(fs)
+	cv := reflect.ValueOf(&c).Elem()
+	for _, s := range settingList {
+		name := envName(s.name)
+		if v := getenv(name); v != "" {
+			if err := setFromEnv(cv.Field(s.into), v); err != nil {
+				return nil, fmt.Errorf("%s: invalid value %q: %v", name, v, err)
+			}
+		}
 	}
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		if f.Name == "config" || !configFlags[f.Name] {
-			return
+	fv := reflect.ValueOf(fl).Elem()
+	for _, s := range settingList {
+		v, to := fv.Field(s.field), cv.Field(s.into)
+		switch {
+		case v.IsNil(): // not on the command line
+		case v.Type() == to.Type(): // *bool
+			to.Set(v)
+		case v.Kind() == reflect.Pointer:
+			to.Set(v.Elem())
+		default: // a list given on the command line replaces the lower one
+			to.Set(v.Convert(to.Type()))
 		}
-		if v := getenv(envName(f.Name)); v != "" && envErr == nil {
-			if l, ok := f.Value.(listFlag); ok {
-				*l.p = nil // the environment's list replaces the file's
-			}
-			if err := f.Value.Set(v); err != nil {
-				envErr = fmt.Errorf("%s: invalid value %q: %v", envName(f.Name), v, err)
-			}
-		}
-	})
-	if envErr != nil {
-		return nil, nil, envErr
 	}
 	c.MasterKey = getenv("STEPGATE_MASTER_KEY")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, nil, err
+	if err := c.finish(needIssuer); err != nil {
+		return nil, err
 	}
-	// Only the server needs an issuer; the admin commands only need the
-	// database and keys.
-	if err := c.finish(name == "serve"); err != nil {
-		return nil, nil, err
-	}
-	return &c, fs.Args(), nil
+	return &c, nil
 }
 
-// parseFlags parses the command line. A list flag adds up over its
-// repetitions, but a list given on the command line replaces the one from
-// the environment or the file, as every other setting does.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	below := map[string][]string{}
-	fs.VisitAll(func(f *flag.Flag) {
-		if l, ok := f.Value.(listFlag); ok {
-			below[f.Name], *l.p = *l.p, nil
+// setFromEnv parses an environment variable into a Config field as its
+// flag would.
+func setFromEnv(to reflect.Value, s string) error {
+	switch to.Interface().(type) {
+	case string:
+		to.SetString(s)
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
 		}
-	})
-	err := fs.Parse(args)
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	fs.VisitAll(func(f *flag.Flag) {
-		if l, ok := f.Value.(listFlag); ok && !given[f.Name] {
-			*l.p = below[f.Name]
+		to.SetInt(int64(d))
+	case int:
+		n, err := strconv.ParseInt(s, 0, strconv.IntSize)
+		if err != nil {
+			return err
 		}
-	})
-	return err
-}
-
-// configPath finds --config before full parsing, since the file's values
-// must sit below the environment and the flags.
-func configPath(args []string, getenv func(string) string) string {
-	for i, a := range args {
-		if a == "--" {
-			break
+		to.SetInt(n)
+	case bool, *bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
 		}
-		for _, p := range []string{"--config", "-config"} {
-			if a == p && i+1 < len(args) {
-				return args[i+1]
-			}
-			if v, ok := strings.CutPrefix(a, p+"="); ok {
-				return v
-			}
+		if to.Kind() == reflect.Pointer {
+			to.Set(reflect.ValueOf(&b))
+		} else {
+			to.SetBool(b)
 		}
+	case []string:
+		// The environment's list replaces the file's.
+		to.Set(reflect.ValueOf([]string(splitList(s))))
+	default:
+		panic("cli: no environment parser for " + to.Type().String())
 	}
-	return getenv("STEPGATE_CONFIG")
+	return nil
 }
 
 func (c *Config) loadYAML(path string) error {

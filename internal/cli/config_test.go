@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,9 +27,24 @@ func writeYAML(t *testing.T, body string) string {
 	return path
 }
 
+// load parses a command line as Run does, "serve" and args, and returns
+// its configuration.
+func load(args []string, vars map[string]string) (*Config, error) {
+	return loadCommand("serve", args, vars)
+}
+
+// loadCommand parses the command at path ("user list") with args.
+func loadCommand(path string, args []string, vars map[string]string) (*Config, error) {
+	p, err := parse(env{stdout: io.Discard, stderr: io.Discard, getenv: fakeEnv(vars)}, append(strings.Fields(path), args...))
+	if err != nil {
+		return nil, err
+	}
+	return p.cfg, nil
+}
+
 func mustLoad(t *testing.T, args []string, env map[string]string) *Config {
 	t.Helper()
-	c, _, err := loadConfig("serve", args, fakeEnv(env), io.Discard, nil)
+	c, err := load(args, env)
 	if err != nil {
 		t.Fatalf("loadConfig(%q, env %v): %v", args, env, err)
 	}
@@ -317,7 +331,6 @@ func TestConfigFileLocation(t *testing.T) {
 	}{
 		{"--config path", []string{"--config", fromFile}, nil, "127.0.0.1:7100"},
 		{"--config=path", []string{"--config=" + fromFile}, nil, "127.0.0.1:7100"},
-		{"-config path", []string{"-config", fromFile}, nil, "127.0.0.1:7100"},
 		{"--config after other flags", []string{"--log-level", "debug", "--config", fromFile}, nil, "127.0.0.1:7100"},
 		{"STEPGATE_CONFIG", nil, map[string]string{"STEPGATE_CONFIG": fromFile}, "127.0.0.1:7100"},
 		{"--config beats STEPGATE_CONFIG", []string{"--config", other}, map[string]string{"STEPGATE_CONFIG": fromFile}, "127.0.0.1:7200"},
@@ -428,47 +441,60 @@ func TestConfigEnvironment(t *testing.T) {
 }
 
 func TestConfigMasterKeyIsOnlyReadFromTheEnvironment(t *testing.T) {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	var c Config
-	c.bind(fs)
-	if fs.Lookup("master-key") != nil {
+	flags := map[string]bool{}
+	for _, s := range settingList {
+		flags[s.name] = true
+	}
+	if flags["master-key"] {
 		t.Fatal("there is a --master-key flag; a secret does not belong on a command line")
 	}
-	if fs.Lookup("master-key-file") == nil {
+	if !flags["master-key-file"] {
 		t.Fatal("there is no --master-key-file flag")
 	}
-	if _, _, err := loadConfig("serve", []string{"--dev", "--master-key", "c2VjcmV0"}, fakeEnv(nil), io.Discard, nil); err == nil ||
-		!strings.Contains(err.Error(), "master-key") {
-		t.Fatalf("--master-key: err = %v, want an undefined-flag error", err)
+	if _, err := load([]string{"--dev", "--master-key", "c2VjcmV0"}, nil); err == nil ||
+		!strings.Contains(err.Error(), "unknown flag --master-key") {
+		t.Fatalf("--master-key: err = %v, want an unknown-flag error", err)
 	}
 	path := writeYAML(t, "dev: true\nmaster_key: c2VjcmV0\n")
-	if _, _, err := loadConfig("serve", []string{"--config", path}, fakeEnv(nil), io.Discard, nil); err == nil ||
+	if _, err := load([]string{"--config", path}, nil); err == nil ||
 		!strings.Contains(err.Error(), "master_key") {
 		t.Fatalf("master_key in YAML: err = %v, want an unknown-field error", err)
 	}
 }
 
-func TestConfigPositionalArgumentsAndExtraFlags(t *testing.T) {
-	var email string
-	extra := func(fs *flag.FlagSet) { fs.StringVar(&email, "email", "", "") }
-	_, rest, err := loadConfig("user", []string{"--dev", "--email", "a@example.com", "alice", "bob"}, fakeEnv(nil), io.Discard, extra)
+// A command's own flags and arguments go anywhere among the configuration
+// flags, and they are not read from the environment.
+func TestConfigPositionalArgumentsAndOwnFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"client", "set-factors", "--dev", "CLIENT_ID", "--otp=on"}, // the README's order
+		{"client", "set-factors", "CLIENT_ID", "--otp=on", "--dev"},
+		{"client", "set-factors", "--otp", "on", "--dev", "CLIENT_ID"},
+		{"client", "set-factors", "--dev", "--otp=on", "--", "CLIENT_ID"},
+	} {
+		p, err := parse(env{stdout: io.Discard, stderr: io.Discard, getenv: fakeEnv(nil)}, args)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		c, ok := p.cmd.(*clientSetFactorsCmd)
+		if !ok || c.ClientID != "CLIENT_ID" || c.OTP.v == nil || !*c.OTP.v || c.Email.v != nil || !p.cfg.Dev {
+			t.Fatalf("%q: parsed %+v, config dev %v", args, p.cmd, p.cfg.Dev)
+		}
+	}
+	p, err := parse(env{stdout: io.Discard, stderr: io.Discard,
+		getenv: fakeEnv(map[string]string{"STEPGATE_EMAIL": "env@example.com", "STEPGATE_NAME": "Env"})},
+		[]string{"user", "create", "--dev"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if email != "a@example.com" || !reflect.DeepEqual(rest, []string{"alice", "bob"}) {
-		t.Fatalf("email %q, rest %q", email, rest)
-	}
-	// A command's own flags are not read from the environment.
-	email = ""
-	if _, _, err := loadConfig("user", []string{"--dev"}, fakeEnv(map[string]string{"STEPGATE_EMAIL": "env@example.com"}), io.Discard, extra); err != nil || email != "" {
-		t.Fatalf("STEPGATE_EMAIL set --email to %q (%v)", email, err)
+	if c := p.cmd.(*userCreateCmd); c.Email != "" || c.Name != "" {
+		t.Fatalf("the environment set a command's own flags: --email %q --name %q", c.Email, c.Name)
 	}
 }
 
 func TestConfigAdminCommandsNeedNoIssuer(t *testing.T) {
-	for _, name := range []string{"migrate", "keys", "user", "client"} {
+	for _, name := range []string{"migrate status", "keys list", "user list", "client list"} {
 		t.Run(name+" loads without an issuer", func(t *testing.T) {
-			c, _, err := loadConfig(name, nil, fakeEnv(nil), io.Discard, nil)
+			c, err := loadCommand(name, nil, nil)
 			if err != nil {
 				t.Fatalf("loadConfig(%q): %v", name, err)
 			}
@@ -477,7 +503,7 @@ func TestConfigAdminCommandsNeedNoIssuer(t *testing.T) {
 			}
 		})
 		t.Run(name+" still rejects a bad issuer", func(t *testing.T) {
-			_, _, err := loadConfig(name, []string{"--issuer", "http://example.com"}, fakeEnv(nil), io.Discard, nil)
+			_, err := loadCommand(name, []string{"--issuer", "http://example.com"}, nil)
 			if err == nil || !strings.Contains(err.Error(), "issuer must be an absolute https URL") {
 				t.Fatalf("err = %v, want the issuer rule", err)
 			}
@@ -541,11 +567,11 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown log format", with("--log-format", "xml"), nil, []string{"--log-format must be json or text"}},
 		{"unknown log level", with("--log-level", "loud"), nil, []string{"--log-level", `"loud"`}},
 		{"zero access token lifetime", with("--access-token-lifetime", "0s"), nil, []string{"--access-token-lifetime must be positive"}},
-		{"negative ID token lifetime", with("--id-token-lifetime", "-1m"), nil, []string{"--id-token-lifetime must be positive"}},
+		{"negative ID token lifetime", with("--id-token-lifetime=-1m"), nil, []string{"--id-token-lifetime must be positive"}},
 		{"zero refresh token lifetime", with("--refresh-token-lifetime", "0s"), nil, []string{"--refresh-token-lifetime must be positive"}},
 		{"zero session idle timeout", with("--session-idle-timeout", "0s"), nil, []string{"--session-idle-timeout must be positive"}},
 		{"negative session absolute timeout from YAML", []string{"--config", writeYAML(t, "issuer: https://id.example.com\nsession_absolute_timeout: -1h\n")}, nil, []string{"--session-absolute-timeout must be positive"}},
-		{"negative key rotation delay", with("--key-rotation-delay", "-1h"), nil, []string{"--key-rotation-delay must not be negative"}},
+		{"negative key rotation delay", with("--key-rotation-delay=-1h"), nil, []string{"--key-rotation-delay must not be negative"}},
 		{"trusted proxy that is a name", with("--trusted-proxies", "proxy.internal"), nil, []string{"--trusted-proxies", `"proxy.internal"`}},
 		{"trusted proxy with a bad mask", with("--trusted-proxies", "10.0.0.0/33"), nil, []string{"--trusted-proxies", `"10.0.0.0/33"`}},
 
@@ -554,11 +580,13 @@ func TestConfigErrors(t *testing.T) {
 		{"an invalid STEPGATE_AUTO_MIGRATE names the variable", https, map[string]string{"STEPGATE_AUTO_MIGRATE": "sometimes"}, []string{"STEPGATE_AUTO_MIGRATE"}},
 		{"an invalid value in the environment is an error even when a flag overrides it", with("--access-token-lifetime", "5m"), map[string]string{"STEPGATE_ACCESS_TOKEN_LIFETIME": "banana"}, []string{"STEPGATE_ACCESS_TOKEN_LIFETIME"}},
 		{"an invalid flag value", with("--access-token-lifetime", "banana"), nil, []string{"access-token-lifetime"}},
-		{"an unknown flag", with("--lisen", ":8080"), nil, []string{"lisen"}},
+		{"an unknown flag", with("--lisen", ":8080"), nil, []string{"unknown flag --lisen"}},
+		{"a flag with one dash", with("-config", "x.yaml"), nil, []string{"unknown flag -config", "--config"}},
+		{"a flag without its value", with("--listen"), nil, []string{"--listen needs a value"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _, err := loadConfig("serve", tc.args, fakeEnv(tc.env), io.Discard, nil)
+			c, err := load(tc.args, tc.env)
 			if err == nil {
 				t.Fatalf("loadConfig(%q) = %+v, want an error", tc.args, *c)
 			}

@@ -3,10 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/stepgate/stepgate/keys"
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/sqlstore"
 )
 
 // Dev accounts created on the first --dev start.
@@ -43,5 +47,36 @@ Development accounts (shown once):
   demo client:   client_id=%s client_secret=%s
                  redirect_uri=%s
 `, devOwnerEmail, password, c.ID, secret, devRedirectURI)
+	return nil
+}
+
+// checkDevData refuses to run an admin command in --dev where `serve --dev`
+// has left no data: the SQLite file, or with another database (unless a
+// master key is given) the generated master key in the data directory.
+// Without it the command would create an empty database, or a new master
+// key that opens nothing the server sealed, and report on that.
+func checkDevData(cfg *Config) error {
+	if !cfg.Dev {
+		return nil
+	}
+	missing := fmt.Errorf("no StepGate data in %s: run `stepgate serve --dev` first, or pass --data-dir", cfg.DataDir)
+	loc, err := sqlstore.ParseURL(cfg.Database)
+	if err != nil {
+		return err
+	}
+	if loc.Path != "" {
+		if _, err := os.Stat(loc.Path); err != nil {
+			if filepath.Dir(filepath.Clean(loc.Path)) != filepath.Clean(cfg.DataDir) {
+				return fmt.Errorf("no StepGate database at %s: run `stepgate serve --dev` first, or pass --database", loc.Path)
+			}
+			return missing
+		}
+		return nil
+	}
+	if cfg.MasterKeyFile == "" && cfg.MasterKey == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, keys.DevMasterKeyFile)); err != nil {
+			return missing
+		}
+	}
 	return nil
 }

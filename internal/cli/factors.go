@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -11,28 +12,26 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// optDuration is a duration flag that remembers whether it was given.
-type optDuration struct{ v *time.Duration }
-
-func (o *optDuration) String() string {
-	if o == nil || o.v == nil {
-		return ""
-	}
-	return o.v.String()
+type clientSetFactorsCmd struct {
+	clientRef
+	OTP     onOff       `name:"otp" placeholder:"on|off" help:"authenticator app codes: on or off"`
+	Email   onOff       `name:"email" placeholder:"on|off" help:"email codes: on or off"`
+	MaxAge  optDuration `name:"mfa-max-age" placeholder:"DURATION" help:"reuse a second factor from the SSO session for this long (0: ask at every connection; -1: for the whole session)"`
+	Confirm bool        `name:"confirm-remove-bindings" help:"allow --otp=off to delete every authenticator binding when nothing else uses OTP"`
+	JSON    bool        `name:"json" help:"print JSON"`
 }
 
-func (o *optDuration) Set(s string) error {
-	if s == "-1" {
-		d := time.Duration(-1)
-		o.v = &d
-		return nil
+func (c *clientSetFactorsCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	if c.OTP.v == nil && c.Email.v == nil && c.MaxAge.v == nil {
+		return usagef("give --otp=on|off, --email=on|off and/or --mfa-max-age=DURATION")
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return errors.New("must be a duration like 0, 15m or 8h, or -1 for the whole session")
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
-	o.v = &d
-	return nil
+	defer a.close()
+	return setFactors(ctx, a, e, c.ClientID, factorChange{otp: c.OTP.v, email: c.Email.v, maxAge: c.MaxAge.v,
+		confirm: c.Confirm, asJSON: c.JSON})
 }
 
 func maxAgeString(d time.Duration) string {

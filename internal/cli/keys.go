@@ -3,33 +3,35 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 )
 
-func cmdKeys(ctx context.Context, e env, args []string) error {
-	action, pos, args := splitAction(args)
-	cfg, rest, log, err := load(e, "keys", args, nil)
-	if err != nil {
-		return err
-	}
-	rest = append(append([]string{action}, pos...), rest...)
-	if len(rest) != 1 || !hasAction("keys", rest[0]) {
-		return usagef("usage: stepgate keys list|rotate [flags]")
-	}
-	a, err := open(ctx, cfg, log, false)
+type keysRotateCmd struct{}
+
+func (c *keysRotateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	a, err := openAdmin(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	if rest[0] == "rotate" {
-		k, err := a.keys.Rotate(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "new %s key %s: published now, signs from %s\n", k.Algorithm, k.ID, k.ActiveAt.UTC().Format(time.RFC3339))
-		return nil
+	k, err := a.keys.Rotate(ctx)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(e.stdout, "new %s key %s: published now, signs from %s\n", k.Algorithm, k.ID, k.ActiveAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+type keysListCmd struct{}
+
+func (c *keysListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
 	list, err := a.keys.List(ctx)
 	if err != nil {
 		return err

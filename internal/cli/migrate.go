@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -10,35 +11,41 @@ import (
 	"github.com/stepgate/stepgate/storage/sqlstore"
 )
 
-func cmdMigrate(ctx context.Context, e env, args []string) error {
-	action, pos, args := splitAction(args)
-	cfg, rest, _, err := load(e, "migrate", args, nil)
+// migrateUpCmd applies the pending migrations; it creates the database
+// where there is none.
+type migrateUpCmd struct{}
+
+func (c *migrateUpCmd) run(ctx context.Context, e env, cfg *Config, _ *slog.Logger) error {
+	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Timeout(cfg.DatabaseTimeout))
 	if err != nil {
 		return err
 	}
-	rest = append(append([]string{action}, pos...), rest...)
-	if len(rest) != 1 || !hasAction("migrate", rest[0]) {
-		return usagef("usage: stepgate migrate up|status [flags]")
+	defer st.Close()
+	applied, err := migrations.Up(ctx, st.DB(), st.Dialect(), time.Now)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(e.stdout, "schema is up to date; nothing applied")
+		return nil
+	}
+	for _, v := range applied {
+		fmt.Fprintf(e.stdout, "applied %04d\n", v)
+	}
+	return nil
+}
+
+type migrateStatusCmd struct{}
+
+func (c *migrateStatusCmd) run(ctx context.Context, e env, cfg *Config, _ *slog.Logger) error {
+	if err := checkDevData(cfg); err != nil {
+		return err
 	}
 	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Timeout(cfg.DatabaseTimeout))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if rest[0] == "up" {
-		applied, err := migrations.Up(ctx, st.DB(), st.Dialect(), time.Now)
-		if err != nil {
-			return err
-		}
-		if len(applied) == 0 {
-			fmt.Fprintln(e.stdout, "schema is up to date; nothing applied")
-			return nil
-		}
-		for _, v := range applied {
-			fmt.Fprintf(e.stdout, "applied %04d\n", v)
-		}
-		return nil
-	}
 	list, maxApplied, err := migrations.StatusOf(ctx, st.DB(), st.Dialect())
 	if err != nil {
 		return err

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"io"
 	"os"
 	"reflect"
@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // readme is README.md at the root of the module.
@@ -24,30 +23,33 @@ func readme(t *testing.T) string {
 }
 
 // flagsOf runs the command with -h, which stops it at parsing, and returns
-// the flag set it really defined.
-func flagsOf(t *testing.T, args ...string) *flag.FlagSet {
+// the names of the flags it really takes (Env.OnFlags).
+func flagsOf(t *testing.T, args ...string) []string {
 	t.Helper()
-	var got *flag.FlagSet
+	var got []string
+	called := false
 	e := env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: noEnv,
-		onFlags: func(_ string, fs *flag.FlagSet) { got = fs }}
+		onFlags: func(_ string, flags []string) { got, called = flags, true }}
 	runEnv(context.Background(), e, append(args, "-h"))
-	if got == nil {
-		t.Fatalf("stepgate %s defined no flag set", strings.Join(args, " "))
+	if !called {
+		t.Fatalf("stepgate %s was not shown its flags", strings.Join(args, " "))
 	}
 	return got
 }
 
-// invocations lists every command line the dispatch table knows, as
-// "user create", "user backup-codes regenerate", "serve", "version".
-func invocations() [][]string {
+// invocations lists every command the grammar has, as "user create",
+// "user backup-codes regenerate", "serve", "version".
+func invocations(t *testing.T) [][]string {
+	t.Helper()
+	var cl commandLine
+	var helped bool
+	k, err := newParser(&cl, io.Discard, io.Discard, &helped)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out [][]string
-	for _, c := range commands {
-		if len(c.actions) == 0 {
-			out = append(out, []string{c.name})
-		}
-		for _, a := range c.actions {
-			out = append(out, append([]string{c.name}, strings.Fields(a)...))
-		}
+	for _, n := range k.Model.Leaves(false) {
+		out = append(out, strings.Fields(n.Path()))
 	}
 	return out
 }
@@ -91,27 +93,10 @@ func configTable(t *testing.T, md string) map[string]string {
 	return rows
 }
 
-// shortDefault writes a flag's default as the README does: 1h, not 1h0m0s.
-func shortDefault(f *flag.Flag) string {
-	if g, ok := f.Value.(flag.Getter); ok {
-		if d, ok := g.Get().(time.Duration); ok {
-			s := d.String()
-			if t, ok := strings.CutSuffix(s, "m0s"); ok {
-				s = t + "m"
-			}
-			if t, ok := strings.CutSuffix(s, "h0m"); ok {
-				s = t + "h"
-			}
-			return s
-		}
-	}
-	return f.DefValue
-}
-
 // The README is the manual: a command, an action, a flag or a setting that
 // it does not mention does not exist for its readers. The lists come from
-// the dispatch table and the flag definitions, so a new one fails here
-// until it is documented.
+// the command tree and the flags each command takes, so a new one fails
+// here until it is documented.
 func TestREADMEDocumentsEveryCommandFlagAndSetting(t *testing.T) {
 	md := readme(t)
 
@@ -122,19 +107,14 @@ func TestREADMEDocumentsEveryCommandFlagAndSetting(t *testing.T) {
 				lines = append(lines, l)
 			}
 		}
-		for _, c := range commands {
-			actions := c.actions
-			if len(actions) == 0 {
-				actions = []string{""}
-			}
-			for _, a := range actions {
-				want := regexp.MustCompile(`(^|[\s|])` + regexp.QuoteMeta(a) + `($|[\s|])`)
-				if !slices.ContainsFunc(lines, func(l string) bool {
-					rest, ok := strings.CutPrefix(l, "stepgate "+c.name)
-					return ok && (rest == "" || rest[0] == ' ') && want.MatchString(rest)
-				}) {
-					t.Errorf("README.md's command list has no line %q", strings.TrimSpace("stepgate "+c.name+" "+a))
-				}
+		for _, inv := range invocations(t) {
+			name, action := inv[0], strings.Join(inv[1:], " ")
+			want := regexp.MustCompile(`(^|[\s|])` + regexp.QuoteMeta(action) + `($|[\s|])`)
+			if !slices.ContainsFunc(lines, func(l string) bool {
+				rest, ok := strings.CutPrefix(l, "stepgate "+name)
+				return ok && (rest == "" || rest[0] == ' ') && want.MatchString(rest)
+			}) {
+				t.Errorf("README.md's command list has no line %q", "stepgate "+strings.Join(inv, " "))
 			}
 		}
 	})
@@ -142,18 +122,18 @@ func TestREADMEDocumentsEveryCommandFlagAndSetting(t *testing.T) {
 	t.Run("every flag of every command is mentioned", func(t *testing.T) {
 		missing := map[string][]string{} // flag → the commands that have it
 		var order []string
-		for _, inv := range invocations() {
+		for _, inv := range invocations(t) {
 			if !usesFlags(inv[0]) {
 				continue
 			}
-			flagsOf(t, inv...).VisitAll(func(f *flag.Flag) {
-				if !regexp.MustCompile(`--` + regexp.QuoteMeta(f.Name) + `([^a-z0-9-]|$)`).MatchString(md) {
-					if missing[f.Name] == nil {
-						order = append(order, f.Name)
+			for _, f := range flagsOf(t, inv...) {
+				if !regexp.MustCompile(`--` + regexp.QuoteMeta(f) + `([^a-z0-9-]|$)`).MatchString(md) {
+					if missing[f] == nil {
+						order = append(order, f)
 					}
-					missing[f.Name] = append(missing[f.Name], strings.Join(inv, " "))
+					missing[f] = append(missing[f], strings.Join(inv, " "))
 				}
-			})
+			}
 		}
 		for _, n := range order {
 			where := missing[n]
@@ -167,27 +147,24 @@ func TestREADMEDocumentsEveryCommandFlagAndSetting(t *testing.T) {
 	t.Run("every setting is a row of the configuration table with its default", func(t *testing.T) {
 		rows := configTable(t, md)
 		c := defaultConfig()
+		defaults := settingDefaults()
 		settings := map[string]bool{}
-		fs := flag.NewFlagSet("", flag.ContinueOnError)
-		c.bind(fs)
-		fs.VisitAll(func(f *flag.Flag) {
-			settings[f.Name] = true
-			if f.Name == "config" { // how the file is found, described above the table
-				return
-			}
-			def, ok := rows[f.Name]
+		// --config, how the file is found, is described above the table.
+		for _, s := range settingList {
+			settings[s.name] = true
+			def, ok := rows[s.name]
 			if !ok {
-				t.Errorf("README.md's configuration table has no row for --%s (%s)", f.Name, f.Usage)
-				return
+				t.Errorf("README.md's configuration table has no row for --%s", s.name)
+				continue
 			}
-			switch v := shortDefault(f); v {
+			switch v := defaults[s.name]; v {
 			case "", "false", "0":
 			default:
 				if !strings.Contains(def, "`"+v+"`") {
-					t.Errorf("README.md gives --%s the default %q; the flag's default is `%s`", f.Name, def, v)
+					t.Errorf("README.md gives --%s the default %q; the flag's default is `%s`", s.name, def, v)
 				}
 			}
-		})
+		}
 		for n := range rows {
 			if !settings[n] {
 				t.Errorf("README.md's configuration table has a row for --%s, which is no setting", n)
@@ -213,4 +190,90 @@ func TestREADMEDocumentsEveryCommandFlagAndSetting(t *testing.T) {
 			t.Error("README.md does not say that the master key can be set as STEPGATE_MASTER_KEY")
 		}
 	})
+}
+
+// readmeCommands returns the stepgate command lines of README.md's shell
+// blocks as the shell would split them, continuations joined and comments
+// dropped.
+func readmeCommands(t *testing.T, md string) [][]string {
+	t.Helper()
+	var out [][]string
+	inShell := false
+	var pending string
+	for _, line := range strings.Split(md, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "```") {
+			inShell = trimmed == "```sh"
+			continue
+		}
+		if !inShell {
+			continue
+		}
+		if cont, ok := strings.CutSuffix(trimmed, `\`); ok {
+			pending += cont + " "
+			continue
+		}
+		full := pending + trimmed
+		pending = ""
+		_, cmd, ok := strings.Cut(full, "go run ./cmd/stepgate ")
+		if !ok {
+			continue
+		}
+		words, err := shellWords(cmd)
+		if err != nil {
+			t.Fatalf("README.md: %q: %v", full, err)
+		}
+		out = append(out, words)
+	}
+	return out
+}
+
+// shellWords splits a command line as sh does for the README's needs:
+// blanks, single and double quotes, and a # comment.
+func shellWords(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				return nil, errors.New("unterminated quote")
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == ' ' || c == '\t':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '#' && !inWord:
+			return words, nil
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+// Every stepgate command line the README shows is one the command line
+// accepts, exactly as written (placeholders such as CLIENT_ID are
+// arguments like any other).
+func TestREADMECommandLinesParse(t *testing.T) {
+	lines := readmeCommands(t, readme(t))
+	if len(lines) < 5 {
+		t.Fatalf("found only %d stepgate command lines in README.md: %q", len(lines), lines)
+	}
+	for _, args := range lines {
+		if _, err := parse(env{stdout: io.Discard, stderr: io.Discard, getenv: noEnv}, args); err != nil {
+			t.Errorf("README.md's `stepgate %s` is refused: %v", strings.Join(args, " "), err)
+		}
+	}
 }

@@ -15,14 +15,10 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-func cmdServe(ctx context.Context, e env, args []string) error {
-	cfg, rest, log, err := load(e, "serve", args, nil)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("serve takes no arguments, got %q", rest)
-	}
+// serveCmd runs the server; its help shows every setting.
+type serveCmd struct{}
+
+func (c *serveCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
 	a, err := open(ctx, cfg, log, *cfg.AutoMigrate)
 	if err != nil {
 		return err

@@ -6,9 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,19 +19,6 @@ import (
 	"github.com/stepgate/stepgate/server"
 	"github.com/stepgate/stepgate/storage"
 )
-
-// splitAction takes "create" (and any leading positional arguments) off the
-// front of args, so that flags may follow them.
-func splitAction(args []string) (action string, pos, flags []string) {
-	if len(args) == 0 {
-		return "", nil, nil
-	}
-	action, args = args[0], args[1:]
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		pos, args = append(pos, args[0]), args[1:]
-	}
-	return action, pos, args
-}
 
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -73,150 +60,204 @@ func toUserJSON(u *storage.User) userJSON {
 		MFABypass: u.MFABypass, CreatedAt: u.CreatedAt}
 }
 
-func cmdUser(ctx context.Context, e env, args []string) error {
-	action, pos, args := splitAction(args)
-	var email, name, role string
-	var passwordStdin, asJSON, on, off bool
-	cfg, rest, log, err := load(e, "user "+action, args, func(fs *flag.FlagSet) {
-		switch action {
-		case "create":
-			fs.StringVar(&email, "email", "", "email address (the login name)")
-			fs.StringVar(&name, "name", "", "display name")
-			fs.StringVar(&role, "role", "member", "owner, admin or member")
-			fallthrough
-		case "set-password":
-			fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
-		}
-		if action == "set-mfa-bypass" {
-			fs.BoolVar(&on, "on", false, "never ask this user for a second factor by policy")
-			fs.BoolVar(&off, "off", false, "put the user back under policy")
-		}
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-	})
-	if err != nil {
-		return err
+// userRef is the argument of the commands that act on one user.
+type userRef struct {
+	User string `arg:"" name:"email-or-id" help:"the user's email address or ID"`
+}
+
+type userCreateCmd struct {
+	Email         string `placeholder:"EMAIL" help:"email address (the login name)"`
+	Name          string `placeholder:"NAME" help:"display name"`
+	Role          string `default:"member" placeholder:"owner|admin|member" help:"owner, admin or member"`
+	PasswordStdin bool   `name:"password-stdin" help:"read the password from standard input (required)"`
+	JSON          bool   `name:"json" help:"print JSON"`
+}
+
+func (c *userCreateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	if c.Email == "" || !strings.Contains(c.Email, "@") || len(c.Email) > 320 {
+		return usagef("--email must be an email address")
 	}
-	pos = append(pos, rest...)
-	if action == "backup-codes" {
-		if len(pos) == 0 || pos[0] != "regenerate" {
-			return usagef("usage: stepgate user backup-codes regenerate EMAIL_OR_ID")
-		}
-		action, pos = "backup-codes regenerate", pos[1:]
+	if !storage.Role(c.Role).Valid() {
+		return usagef("--role must be owner, admin or member")
 	}
-	if !hasAction("user", action) {
-		return usagef("usage: stepgate user create|list|set-password|disable|unlock|set-mfa-bypass|backup-codes regenerate")
+	if !c.PasswordStdin {
+		return usagef("give the password on standard input with --password-stdin")
 	}
-	a, err := open(ctx, cfg, log, false)
+	a, err := openAdmin(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
 	now := time.Now().UTC()
-
-	switch action {
-	case "create":
-		if email == "" || !strings.Contains(email, "@") || len(email) > 320 {
-			return usagef("--email must be an email address")
-		}
-		if !storage.Role(role).Valid() {
-			return usagef("--role must be owner, admin or member")
-		}
-		if !passwordStdin {
-			return usagef("give the password on standard input with --password-stdin")
-		}
-		pw, err := readPassword(e.stdin)
-		if err != nil {
-			return err
-		}
-		phc, err := newHasher().Hash(ctx, pw)
-		if err != nil {
-			return err
-		}
-		u := &storage.User{ID: op.NewID(), Email: email, Name: name, Role: storage.Role(role), PasswordHash: phc,
-			CreatedAt: now, UpdatedAt: now}
-		if err := a.store.CreateUser(ctx, u); errors.Is(err, storage.ErrConflict) {
-			if role == string(storage.RoleOwner) {
-				return errors.New("a user with that email, or an owner, already exists (there can be only one owner)")
-			}
-			return errors.New("a user with that email already exists")
-		} else if err != nil {
-			return err
-		}
-		if asJSON {
-			return printJSON(e.stdout, toUserJSON(u))
-		}
-		fmt.Fprintf(e.stdout, "created user %s (%s, %s)\n", u.ID, u.Email, u.Role)
-		return nil
-
-	case "list":
-		users, err := a.store.ListUsers(ctx)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			out := make([]userJSON, 0, len(users))
-			for i := range users {
-				out = append(out, toUserJSON(&users[i]))
-			}
-			return printJSON(e.stdout, out)
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tSTATUS")
-		for _, u := range users {
-			status := "active"
-			if u.Disabled {
-				status = "disabled"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, status)
-		}
-		return tw.Flush()
-	}
-
-	if len(pos) != 1 {
-		return usagef("usage: stepgate user %s EMAIL_OR_ID", action)
-	}
-	u, err := findUser(ctx, a.store, pos[0])
+	pw, err := readPassword(e.stdin)
 	if err != nil {
 		return err
 	}
-	switch action {
-	case "unlock":
-		return unlockUser(ctx, a, e, u)
-	case "backup-codes regenerate":
-		return regenerateBackupCodes(ctx, a, e, u, asJSON)
+	phc, err := newHasher().Hash(ctx, pw)
+	if err != nil {
+		return err
 	}
-	var hash string
-	switch action {
-	case "set-password":
-		if !passwordStdin {
-			return usagef("give the password on standard input with --password-stdin")
+	u := &storage.User{ID: op.NewID(), Email: c.Email, Name: c.Name, Role: storage.Role(c.Role), PasswordHash: phc,
+		CreatedAt: now, UpdatedAt: now}
+	if err := a.store.CreateUser(ctx, u); errors.Is(err, storage.ErrConflict) {
+		if c.Role == string(storage.RoleOwner) {
+			return errors.New("a user with that email, or an owner, already exists (there can be only one owner)")
 		}
+		return errors.New("a user with that email already exists")
+	} else if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(e.stdout, toUserJSON(u))
+	}
+	fmt.Fprintf(e.stdout, "created user %s (%s, %s)\n", u.ID, u.Email, u.Role)
+	return nil
+}
+
+type userListCmd struct {
+	JSON bool `name:"json" help:"print JSON"`
+}
+
+func (c *userListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	users, err := a.store.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		out := make([]userJSON, 0, len(users))
+		for i := range users {
+			out = append(out, toUserJSON(&users[i]))
+		}
+		return printJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tSTATUS")
+	for _, u := range users {
+		status := "active"
+		if u.Disabled {
+			status = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, status)
+	}
+	return tw.Flush()
+}
+
+type userSetPasswordCmd struct {
+	userRef
+	PasswordStdin bool `name:"password-stdin" help:"read the password from standard input (required)"`
+	JSON          bool `name:"json" help:"print JSON"`
+}
+
+func (c *userSetPasswordCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	if !c.PasswordStdin {
+		return usagef("give the password on standard input with --password-stdin")
+	}
+	return withUser(ctx, e, cfg, log, c.User, func(a *app, u *storage.User) error {
 		pw, err := readPassword(e.stdin)
 		if err != nil {
 			return err
 		}
-		if hash, err = newHasher().Hash(ctx, pw); err != nil {
+		hash, err := newHasher().Hash(ctx, pw)
+		if err != nil {
 			return err
 		}
-	case "set-mfa-bypass":
-		if on == off {
-			return usagef("give exactly one of --on and --off")
-		}
+		return updateUser(ctx, a, e, u, userChange{password: hash}, c.JSON)
+	})
+}
+
+type userDisableCmd struct {
+	userRef
+	JSON bool `name:"json" help:"print JSON"`
+}
+
+func (c *userDisableCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	return withUser(ctx, e, cfg, log, c.User, func(a *app, u *storage.User) error {
+		return updateUser(ctx, a, e, u, userChange{disable: true}, c.JSON)
+	})
+}
+
+type userSetMFABypassCmd struct {
+	userRef
+	On   bool `name:"on" help:"never ask this user for a second factor by policy"`
+	Off  bool `name:"off" help:"put the user back under policy"`
+	JSON bool `name:"json" help:"print JSON"`
+}
+
+func (c *userSetMFABypassCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	if c.On == c.Off {
+		return usagef("give exactly one of --on and --off")
 	}
-	// The change is made on the record as it is inside the transaction, and
-	// what follows from it is decided from that same record, so neither a
-	// concurrent change nor a stale copy can be written back.
+	return withUser(ctx, e, cfg, log, c.User, func(a *app, u *storage.User) error {
+		return updateUser(ctx, a, e, u, userChange{bypass: &c.On}, c.JSON)
+	})
+}
+
+type userUnlockCmd struct {
+	userRef
+}
+
+func (c *userUnlockCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	return withUser(ctx, e, cfg, log, c.User, func(a *app, u *storage.User) error {
+		return unlockUser(ctx, a, e, u)
+	})
+}
+
+type userBackupCodesRegenerateCmd struct {
+	userRef
+	JSON bool `name:"json" help:"print JSON"`
+}
+
+func (c *userBackupCodesRegenerateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	return withUser(ctx, e, cfg, log, c.User, func(a *app, u *storage.User) error {
+		return regenerateBackupCodes(ctx, a, e, u, c.JSON)
+	})
+}
+
+// withUser opens the database, finds the user by email or ID and runs fn.
+func withUser(ctx context.Context, e env, cfg *Config, log *slog.Logger, ref string, fn func(a *app, u *storage.User) error) error {
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	u, err := findUser(ctx, a.store, ref)
+	if err != nil {
+		return err
+	}
+	return fn(a, u)
+}
+
+// userChange is one of set-password (the new hash), disable and
+// set-mfa-bypass.
+type userChange struct {
+	password string
+	disable  bool
+	bypass   *bool
+}
+
+// updateUser makes the change on the record as it is inside the
+// transaction, and decides what follows from it from that same record, so
+// neither a concurrent change nor a stale copy can be written back.
+func updateUser(ctx context.Context, a *app, e env, u *storage.User, ch userChange, asJSON bool) error {
+	now := time.Now().UTC()
+	on := ch.bypass != nil && *ch.bypass
 	endSessions := false
-	err = a.store.InTx(ctx, func(tx storage.Store) error {
+	err := a.store.InTx(ctx, func(tx storage.Store) error {
 		var before storage.User
+		var err error
 		u, err = tx.UpdateUser(ctx, u.ID, func(cur *storage.User) error {
 			before = *cur
-			switch action {
-			case "set-password":
-				cur.PasswordHash = hash
-			case "disable":
+			switch {
+			case ch.password != "":
+				cur.PasswordHash = ch.password
+			case ch.disable:
 				cur.Disabled = true
-			case "set-mfa-bypass":
+			case ch.bypass != nil:
 				cur.MFABypass = on
 			}
 			cur.UpdatedAt = now
@@ -228,8 +269,8 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		// A new password, a disabled account or the end of a bypass ends
 		// every SSO session: the next login starts under the current rules.
 		// Sessions opened while a bypass was on end with it.
-		endSessions = action != "set-mfa-bypass" || (before.MFABypass && !on)
-		if action == "set-mfa-bypass" {
+		endSessions = ch.bypass == nil || (before.MFABypass && !on)
+		if ch.bypass != nil {
 			if err := tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: mfa.EventBypassChanged, Actor: cliActor(e), UserID: u.ID,
 				Identifier: u.Email, Result: storage.ResultSuccess, Detail: "bypass=" + onOffString(on)}); err != nil {
 				return err
@@ -246,7 +287,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	if asJSON {
 		return printJSON(e.stdout, toUserJSON(u))
 	}
-	if action == "set-mfa-bypass" {
+	if ch.bypass != nil {
 		msg := "user %s: MFA bypass " + onOffString(on) + "\n"
 		if endSessions {
 			msg = "user %s: MFA bypass off; their sessions were ended\n"

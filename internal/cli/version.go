@@ -3,12 +3,18 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"strings"
 )
 
-func cmdVersion(_ context.Context, e env, _ []string) error {
+// versionCmd takes no configuration: it only describes the build.
+type versionCmd struct{}
+
+func (versionCmd) takesNoConfig() {}
+
+func (versionCmd) run(_ context.Context, e env, _ *Config, _ *slog.Logger) error {
 	bi, ok := debug.ReadBuildInfo()
 	fmt.Fprintln(e.stdout, versionText(version, bi, ok))
 	return nil

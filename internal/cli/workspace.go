@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -12,45 +12,46 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// cmdWorkspace shows or changes the workspace policy.
-func cmdWorkspace(ctx context.Context, e env, args []string) error {
-	action, pos, args := splitAction(args)
-	var required onOff
-	var factors string
-	var asJSON bool
-	cfg, rest, log, err := load(e, "workspace "+action, args, func(fs *flag.FlagSet) {
-		if action == "set" {
-			fs.Var(&required, "mfa-required", "on: every member but the owner needs a second factor on every application")
-			fs.StringVar(&factors, "factors", "", "factors offered where an application enables none: otp,email (default both)")
-		}
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-	})
-	if err != nil {
-		return err
+type workspaceShowCmd struct {
+	JSON bool `name:"json" help:"print JSON"`
+}
+
+func (c *workspaceShowCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	return workspacePolicy(ctx, e, cfg, log, false, onOff{}, "", c.JSON)
+}
+
+type workspaceSetCmd struct {
+	MFARequired onOff  `name:"mfa-required" placeholder:"on|off" help:"on: every member but the owner needs a second factor on every application"`
+	Factors     string `name:"factors" placeholder:"otp,email" help:"factors offered where an application enables none: otp,email (default both)"`
+	JSON        bool   `name:"json" help:"print JSON"`
+}
+
+func (c *workspaceSetCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	if c.MFARequired.v == nil && c.Factors == "" {
+		return usagef("give --mfa-required=on|off and/or --factors")
 	}
-	if !hasAction("workspace", action) || len(pos)+len(rest) > 0 {
-		return usagef("usage: stepgate workspace show | set [--mfa-required=on|off] [--factors=otp,email]")
-	}
-	a, err := open(ctx, cfg, log, false)
+	return workspacePolicy(ctx, e, cfg, log, true, c.MFARequired, c.Factors, c.JSON)
+}
+
+// workspacePolicy shows the workspace policy or, with set, changes it.
+func workspacePolicy(ctx context.Context, e env, cfg *Config, log *slog.Logger, set bool, required onOff, factors string, asJSON bool) error {
+	a, err := openAdmin(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	if action == "set" && required.v == nil && factors == "" {
-		return usagef("give --mfa-required=on|off and/or --factors")
-	}
 	var ws mfa.WorkspacePolicy
 	// The policy is read and written in one transaction holding the factor
 	// policy lock (see setFactors): a concurrent change of another field, or
 	// of a client's factors, is neither undone nor decided on stale state.
 	err = a.store.InTx(ctx, func(tx storage.Store) error {
-		if action == "set" {
+		if set {
 			if err := tx.Serialize(ctx, factorPolicyLock); err != nil {
 				return err
 			}
 		}
 		cur, err := mfa.LoadWorkspace(ctx, tx)
-		if err != nil || action != "set" {
+		if err != nil || !set {
 			ws = cur
 			return err
 		}
