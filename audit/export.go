@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -23,22 +21,17 @@ var CSVHeader = []string{"time", "type", "type_label", "actor", "user_id", "iden
 // or carriage return) as a formula, and identifiers and user agents are the
 // attacker's to choose, so such cells are prefixed with a single quote.
 func WriteCSV(w io.Writer, events []storage.AuditEvent) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
-		return err
-	}
-	for _, e := range events {
-		row := []string{formatTime(e.At, time.RFC3339), e.Type, mfa.EventLabel(e.Type), e.Actor, e.UserID, e.Identifier, e.ClientID, e.IP,
-			e.Country, e.UserAgent, e.Result, e.Reason, e.Detail}
-		for i := range row {
-			row[i] = defuseFormula(row[i])
-		}
-		if err := cw.Write(row); err != nil {
+	return writeAll(NewCSVWriter(w), events)
+}
+
+// writeAll writes events with ew and closes it.
+func writeAll(ew EventWriter, events []storage.AuditEvent) error {
+	for i := range events {
+		if err := ew.Write(&events[i]); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return ew.Close()
 }
 
 func defuseFormula(s string) string {
@@ -70,17 +63,7 @@ type jsonEvent struct {
 // keys (type is the code, type_label its label, as in CSVHeader), every key present, times in RFC 3339 UTC with fractional seconds.
 // No events is [], not null.
 func WriteJSON(w io.Writer, events []storage.AuditEvent) error {
-	out := make([]jsonEvent, len(events))
-	for i, e := range events {
-		out[i] = jsonEvent{ID: e.ID, Time: formatTime(e.At, time.RFC3339Nano), Type: e.Type,
-			TypeLabel: mfa.EventLabel(e.Type), Actor: e.Actor, UserID: e.UserID,
-			Identifier: e.Identifier, ClientID: e.ClientID, IP: e.IP, Country: e.Country,
-			UserAgent: e.UserAgent, Result: e.Result, Reason: e.Reason, Detail: e.Detail}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // user agents are read, not embedded in HTML
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeAll(NewJSONWriter(w), events)
 }
 
 // WriteTable writes events as aligned columns for a terminal. It leaves out

@@ -151,7 +151,7 @@ func TestWriteTableAlignsAndNeutralisesControlCharacters(t *testing.T) {
 // A row written by a newer version, with a code this one does not know,
 // shows its code as its label rather than nothing.
 func TestExportsLabelAnUnknownCodeWithTheCode(t *testing.T) {
-	events := []storage.AuditEvent{{ID: 1, Type: "admin.user.reset_otp", Result: storage.ResultSuccess}}
+	events := []storage.AuditEvent{{ID: 1, Type: "admin.user.fly_away", Result: storage.ResultSuccess}}
 	var buf bytes.Buffer
 	if err := audit.WriteJSON(&buf, events); err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestExportsLabelAnUnknownCodeWithTheCode(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got[0]["type"] != "admin.user.reset_otp" || got[0]["type_label"] != "admin.user.reset_otp" {
+	if got[0]["type"] != "admin.user.fly_away" || got[0]["type_label"] != "admin.user.fly_away" {
 		t.Errorf("%v", got[0])
 	}
 }

@@ -315,7 +315,7 @@ func (h *Handler) checkTOTP(ctx context.Context, tx storage.Store, userID, input
 	if reason != "" || err != nil {
 		return reason, err
 	}
-	if err := tx.UseTOTPStep(ctx, b.ID, step); errors.Is(err, storage.ErrAlreadyUsed) {
+	if err := tx.UseTOTPStepAt(ctx, b.ID, step, h.Now()); errors.Is(err, storage.ErrAlreadyUsed) {
 		return mfa.ReasonReplayedCode, nil
 	} else if err != nil {
 		return "", err

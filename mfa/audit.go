@@ -26,6 +26,17 @@ const (
 	EventAccountLocked          = "account.lock"
 	EventAccountUnlocked        = "account.unlock"
 	EventWorkspacePolicyChanged = "workspace.policy.update"
+
+	// What an administrator does to a user account. Unlocking, the MFA
+	// bypass and new backup codes keep their codes above (account.unlock,
+	// mfa.bypass.set, mfa.backup_codes.regenerate), whoever acts.
+	EventUserCreated       = "admin.user.create"
+	EventUserDisabled      = "admin.user.disable"
+	EventUserEnabled       = "admin.user.enable"
+	EventUserPasswordSet   = "admin.user.set_password"
+	EventUserRoleSet       = "admin.user.set_role"
+	EventUserOTPReset      = "admin.user.reset_otp"
+	EventUserSessionsEnded = "admin.user.end_sessions"
 )
 
 // Administrators' changes of client applications.
@@ -64,6 +75,13 @@ var eventTypes = []EventType{
 	{EventClientSecretRotated, "Client secret rotated"},
 	{EventClientDeleted, "Client application deleted"},
 	{EventClientFactorsChanged, "Client application factors changed"},
+	{EventUserCreated, "User created"},
+	{EventUserDisabled, "User disabled"},
+	{EventUserEnabled, "User enabled"},
+	{EventUserPasswordSet, "Password set by an administrator"},
+	{EventUserRoleSet, "Role changed"},
+	{EventUserOTPReset, "Authenticator reset"},
+	{EventUserSessionsEnded, "Sessions ended"},
 }
 
 // EventTypes lists every known event type, in the table's order.

@@ -194,6 +194,9 @@ type FactorBinding struct {
 	CreatedAt    time.Time
 	ConfirmedAt  time.Time
 	LastUsedStep int64 // last accepted TOTP time step; replay guard
+	// LastUsedAt is when a login last had a code accepted by it (see
+	// UseTOTPStepAt); zero: not since it was bound.
+	LastUsedAt time.Time
 }
 
 // EmailCode is a one-time code sent by email, stored hashed and bound to

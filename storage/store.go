@@ -75,6 +75,15 @@ type Users interface {
 	// ResetPasswordFailures / ResetMFAFailures clear the counter and lock.
 	ResetPasswordFailures(ctx context.Context, userID string) error
 	ResetMFAFailures(ctx context.Context, userID string) error
+
+	// QueryUsers returns one page of the users q selects, each with what a
+	// list shows of their factors. CountUsers counts every user q selects,
+	// ignoring its cursor and limit. A Locked filter without Now is a
+	// *FieldError.
+	QueryUsers(ctx context.Context, q UserQuery) (UserPage, error)
+	CountUsers(ctx context.Context, q UserQuery) (int64, error)
+	// CountUserStates is the console's summary at now, in one statement.
+	CountUserStates(ctx context.Context, now time.Time) (UserCounts, error)
 }
 
 // Clients are relying-party applications.
@@ -91,6 +100,18 @@ type Clients interface {
 	// written.
 	UpdateClient(ctx context.Context, id string, update func(c *Client) error) (*Client, error)
 	DeleteClient(ctx context.Context, id string) error
+
+	// QueryClients returns one page of clients, in ListClients' order.
+	QueryClients(ctx context.Context, q ClientQuery) (ClientPage, error)
+	CountClients(ctx context.Context) (int64, error)
+	// CountClientUsers says, per client ID, how many distinct users are
+	// signed in to it at now: hold an access token, or a refresh token not
+	// yet rotated, that is neither expired nor revoked. Tokens are the one
+	// record of a sign-in that lasts as long as the sign-in does
+	// (authorization requests go minutes after the login; the audit trail
+	// records attempts, not who is still signed in). Clients nobody is
+	// signed in to are absent.
+	CountClientUsers(ctx context.Context, now time.Time) (map[string]int64, error)
 }
 
 // Sessions are SSO sessions, keyed by the hash of the cookie value.
@@ -104,6 +125,14 @@ type Sessions interface {
 	TouchSession(ctx context.Context, idHash string, now time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
 	DeleteUserSessions(ctx context.Context, userID string) error
+	// ListSessions returns the user's sessions whose absolute end is after
+	// now, most recently seen first. An idle limit is the login's setting,
+	// not the store's: a session idle past it is listed until
+	// DeleteExpiredSessions removes it.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]SessionInfo, error)
+	// DeleteUserSession removes one session of the user by its public ID
+	// (SessionInfo.ID); ErrNotFound if the user has no session with it.
+	DeleteUserSession(ctx context.Context, userID, sessionID string) error
 	// DeleteExpiredSessions removes sessions whose absolute end is at or
 	// before now, or last seen idle or longer ago; idle <= 0 means no idle
 	// limit.
@@ -175,7 +204,7 @@ type SigningKeys interface {
 // Factors are second-factor bindings, email codes and backup codes.
 type Factors interface {
 	// PutPendingFactor replaces any unconfirmed binding of that kind for
-	// the user with b (b.ConfirmedAt is ignored).
+	// the user with b (b.ConfirmedAt and b.LastUsedAt are ignored).
 	PutPendingFactor(ctx context.Context, b *FactorBinding) error
 	// GetFactor returns the user's binding of a kind: the confirmed one if
 	// there is one, else the pending one. ListFactors shows both.
@@ -189,6 +218,9 @@ type Factors interface {
 	// one, in one conditional update; ErrAlreadyUsed otherwise, ErrNotFound
 	// if there is no confirmed binding with that ID.
 	UseTOTPStep(ctx context.Context, bindingID string, step int64) error
+	// UseTOTPStepAt is UseTOTPStep that also records now as the binding's
+	// LastUsedAt, in the same single statement: what a login calls.
+	UseTOTPStepAt(ctx context.Context, bindingID string, step int64, now time.Time) error
 	DeleteFactors(ctx context.Context, userID, kind string) error
 	// DeleteAllFactorsOfKind removes every user's binding of a kind,
 	// pending ones included, and returns how many were removed. Backup
@@ -226,6 +258,15 @@ type Factors interface {
 type Audit interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error               // sets e.ID
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) // newest first
+	// QueryAudit returns one page of the events q selects, newest first.
+	QueryAudit(ctx context.Context, q AuditQuery) (AuditPage, error)
+	// EachAudit calls fn with every event q selects, newest first, from
+	// q's cursor on and at most q.Limit of them (0: all). It reads in
+	// batches and calls fn with no statement open, so an export holds
+	// neither all rows in memory nor a connection while fn writes to a
+	// slow reader; events appended meanwhile are not visited. An error
+	// from fn stops the walk and is returned unchanged.
+	EachAudit(ctx context.Context, q AuditQuery, fn func(e *AuditEvent) error) error
 }
 
 // RateLimits are fixed-window counters shared by every replica.

@@ -535,3 +535,80 @@ func (s *failingStore) DeleteShownBackupCodes(a0 context.Context, a1 string) err
 	}
 	return s.inner.DeleteShownBackupCodes(a0, a1)
 }
+
+func (s *failingStore) QueryUsers(a0 context.Context, a1 storage.UserQuery) (r0 storage.UserPage, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.QueryUsers(a0, a1)
+}
+
+func (s *failingStore) CountUsers(a0 context.Context, a1 storage.UserQuery) (r0 int64, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.CountUsers(a0, a1)
+}
+
+func (s *failingStore) CountUserStates(a0 context.Context, a1 time.Time) (r0 storage.UserCounts, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.CountUserStates(a0, a1)
+}
+
+func (s *failingStore) QueryClients(a0 context.Context, a1 storage.ClientQuery) (r0 storage.ClientPage, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.QueryClients(a0, a1)
+}
+
+func (s *failingStore) CountClients(a0 context.Context) (r0 int64, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.CountClients(a0)
+}
+
+func (s *failingStore) CountClientUsers(a0 context.Context, a1 time.Time) (r0 map[string]int64, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.CountClientUsers(a0, a1)
+}
+
+func (s *failingStore) ListSessions(a0 context.Context, a1 string, a2 time.Time) (r0 []storage.SessionInfo, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.ListSessions(a0, a1, a2)
+}
+
+func (s *failingStore) DeleteUserSession(a0 context.Context, a1, a2 string) error {
+	if s.failing() {
+		return s.fail.err()
+	}
+	return s.inner.DeleteUserSession(a0, a1, a2)
+}
+
+func (s *failingStore) UseTOTPStepAt(a0 context.Context, a1 string, a2 int64, a3 time.Time) error {
+	if s.failing() {
+		return s.fail.err()
+	}
+	return s.inner.UseTOTPStepAt(a0, a1, a2, a3)
+}
+
+func (s *failingStore) QueryAudit(a0 context.Context, a1 storage.AuditQuery) (r0 storage.AuditPage, err error) {
+	if s.failing() {
+		return r0, s.fail.err()
+	}
+	return s.inner.QueryAudit(a0, a1)
+}
+
+func (s *failingStore) EachAudit(a0 context.Context, a1 storage.AuditQuery, a2 func(*storage.AuditEvent) error) error {
+	if s.failing() {
+		return s.fail.err()
+	}
+	return s.inner.EachAudit(a0, a1, a2)
+}

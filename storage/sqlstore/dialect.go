@@ -12,3 +12,14 @@ func (s *Store) forUpdate() string {
 	}
 	return ""
 }
+
+// bytewise makes column compare and sort by its bytes, as SQLite's default
+// BINARY collation does; PostgreSQL's database collation (en_US and the
+// like) would order "a.b" and "ab" differently, and a cursor's position
+// with it.
+func (s *Store) bytewise(column string) string {
+	if s.dialect == migrations.Postgres {
+		return column + ` COLLATE "C"`
+	}
+	return column
+}

@@ -9,10 +9,10 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-const bindingColumns = `id, user_id, kind, sealed_secret, created_at, confirmed_at, last_used_step`
+const bindingColumns = `id, user_id, kind, sealed_secret, created_at, confirmed_at, last_used_step, last_used_at`
 
 const (
-	qInsertBinding = `INSERT INTO factor_bindings (` + bindingColumns + `) VALUES (?, ?, ?, ?, ?, 0, ?)`
+	qInsertBinding = `INSERT INTO factor_bindings (` + bindingColumns + `) VALUES (?, ?, ?, ?, ?, 0, ?, 0)`
 	// The schema allows one pending and one confirmed binding per user and
 	// kind (two partial unique indexes).
 	qDeletePending = `DELETE FROM factor_bindings WHERE user_id = ? AND kind = ? AND confirmed_at = 0`
@@ -24,6 +24,8 @@ const (
 	qDeleteConfirmed = `DELETE FROM factor_bindings WHERE user_id = ? AND kind = ? AND confirmed_at <> 0`
 	qConfirmBinding  = `UPDATE factor_bindings SET confirmed_at = ?, last_used_step = ? WHERE id = ? AND confirmed_at = 0`
 	qUseTOTPStep     = `UPDATE factor_bindings SET last_used_step = ?
+		WHERE id = ? AND last_used_step < ? AND confirmed_at <> 0`
+	qUseTOTPStepAt = `UPDATE factor_bindings SET last_used_step = ?, last_used_at = ?
 		WHERE id = ? AND last_used_step < ? AND confirmed_at <> 0`
 	qConfirmedExists = `SELECT COUNT(*) FROM factor_bindings WHERE id = ? AND confirmed_at <> 0`
 	qDeleteFactors   = `DELETE FROM factor_bindings WHERE user_id = ? AND kind = ?`
@@ -51,7 +53,7 @@ const (
 func scanBinding(row scanner) (*storage.FactorBinding, error) {
 	var b storage.FactorBinding
 	err := row.Scan(&b.ID, &b.UserID, &b.Kind, &b.SealedSecret, (*msTime)(&b.CreatedAt), (*msTime)(&b.ConfirmedAt),
-		&b.LastUsedStep)
+		&b.LastUsedStep, (*msTime)(&b.LastUsedAt))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -118,6 +120,15 @@ func (s *Store) ConfirmFactor(ctx context.Context, id string, now time.Time, ste
 // with that ID.
 func (s *Store) UseTOTPStep(ctx context.Context, bindingID string, step int64) error {
 	err := s.execOne(ctx, qUseTOTPStep, step, bindingID, step)
+	if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return s.usedOrMissing(ctx, qConfirmedExists, bindingID)
+}
+
+// UseTOTPStepAt is UseTOTPStep's statement that also sets last_used_at.
+func (s *Store) UseTOTPStepAt(ctx context.Context, bindingID string, step int64, now time.Time) error {
+	err := s.execOne(ctx, qUseTOTPStepAt, step, ms(now), bindingID, step)
 	if !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/subtle"
 	"time"
 
 	"github.com/stepgate/stepgate/storage"
@@ -17,6 +18,14 @@ const (
 	qDeleteSession  = `DELETE FROM sessions WHERE id_hash = ?`
 	qDeleteSessions = `DELETE FROM sessions WHERE user_id = ?`
 	qExpireSessions = `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?`
+
+	qUserSessions = `SELECT ` + sessionColumns + ` FROM sessions WHERE user_id = ? AND expires_at > ?
+		ORDER BY last_seen_at DESC, created_at DESC`
+	// The clients a session completed logins for, while their requests last.
+	qSessionClients = `SELECT DISTINCT session_hash, client_id FROM auth_requests
+		WHERE user_id = ? AND done = ? AND session_hash <> '' ORDER BY session_hash, client_id`
+	qUserSessionKeys      = `SELECT id_hash FROM sessions WHERE user_id = ?`
+	qDeleteUserSessionKey = `DELETE FROM sessions WHERE id_hash = ? AND user_id = ?`
 )
 
 // factorList stores a session's factors as a JSON array, never "null".
@@ -75,4 +84,52 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time, idle t
 		idleBefore = ms(now.Add(-idle))
 	}
 	return s.execCount(ctx, qExpireSessions, ms(now), idleBefore)
+}
+
+// ListSessions reads the sessions, then which clients each logged in to;
+// a session rotated between the two reads simply shows no clients.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]storage.SessionInfo, error) {
+	sessions, err := collect(ctx, s, scanSession, qUserSessions, userID, ms(now))
+	if err != nil || len(sessions) == 0 {
+		return nil, err
+	}
+	type pair struct{ session, client string }
+	pairs, err := collect(ctx, s, func(r scanner) (*pair, error) {
+		var p pair
+		return &p, mapErr(r.Scan(&p.session, &p.client))
+	}, qSessionClients, userID, true)
+	if err != nil {
+		return nil, err
+	}
+	clients := map[string][]string{}
+	for _, p := range pairs {
+		clients[p.session] = append(clients[p.session], p.client)
+	}
+	out := make([]storage.SessionInfo, len(sessions))
+	for i, ss := range sessions {
+		out[i] = storage.SessionInfo{ID: storage.SessionID(ss.IDHash), UserID: ss.UserID, Factors: ss.Factors,
+			CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt, ExpiresAt: ss.ExpiresAt, ClientIDs: clients[ss.IDHash]}
+	}
+	return out, nil
+}
+
+// DeleteUserSession finds the key among the user's sessions (a user has a
+// handful) and deletes that row, in one transaction.
+func (s *Store) DeleteUserSession(ctx context.Context, userID, sessionID string) error {
+	return s.InTx(ctx, func(tx storage.Store) error {
+		t := tx.(*Store)
+		keys, err := collect(ctx, t, func(r scanner) (*string, error) {
+			var k string
+			return &k, mapErr(r.Scan(&k))
+		}, qUserSessionKeys, userID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if subtle.ConstantTimeCompare([]byte(storage.SessionID(k)), []byte(sessionID)) == 1 {
+				return t.execOne(ctx, qDeleteUserSessionKey, k, userID)
+			}
+		}
+		return storage.ErrNotFound
+	})
 }
