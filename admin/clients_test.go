@@ -16,6 +16,7 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
+// alice is the actor of the admin tests: a CLI run by the OS user alice.
 var alice = CLI("alice")
 
 func dur(d time.Duration) *time.Duration { return &d }

@@ -13,7 +13,6 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-var alice = CLI("alice")
 
 const testPassword = "correct horse battery"
 
