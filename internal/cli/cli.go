@@ -105,6 +105,12 @@ func runEnv(ctx context.Context, e env, args []string) int {
 		}
 		err = p.cmd.run(ctx, e, p.cfg, log)
 	}
+	return report(e, err)
+}
+
+// report writes what went wrong, if anything, and returns the exit code:
+// 0 for no error, 2 for a usageError, 1 for any other.
+func report(e env, err error) int {
 	if err == nil {
 		return 0
 	}

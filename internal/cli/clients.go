@@ -2,81 +2,119 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/stepgate/stepgate/op"
-	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/admin"
 )
 
+// clientJSON is a client as --json prints it. Durations are Go's ("1h0m0s");
+// a lifetime of "0s" is the server's, an mfa_max_age of "session" reuses a
+// second factor for the whole SSO session.
 type clientJSON struct {
 	ClientID               string    `json:"client_id"`
 	ClientSecret           string    `json:"client_secret,omitempty"`
 	Name                   string    `json:"name"`
 	Public                 bool      `json:"public"`
+	Console                bool      `json:"console,omitempty"`
 	RedirectURIs           []string  `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
 	TokenFormat            string    `json:"token_format"`
+	AccessTokenLifetime    string    `json:"access_token_lifetime"`
+	IDTokenLifetime        string    `json:"id_token_lifetime"`
+	RefreshTokenLifetime   string    `json:"refresh_token_lifetime"`
 	FactorOTP              bool      `json:"factor_otp"`
 	FactorEmail            bool      `json:"factor_email"`
 	MFAMaxAge              string    `json:"mfa_max_age"`
 	CreatedAt              time.Time `json:"created_at"`
+	UpdatedAt              time.Time `json:"updated_at"`
 }
 
-func toClientJSON(c *storage.Client, secret string) clientJSON {
-	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public, RedirectURIs: c.RedirectURIs,
-		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, TokenFormat: c.TokenFormat, FactorOTP: c.FactorOTP,
-		FactorEmail: c.FactorEmail, MFAMaxAge: maxAgeString(c.MFAMaxAge), CreatedAt: c.CreatedAt}
+func toClientJSON(c *admin.Client, secret string) clientJSON {
+	return clientJSON{ClientID: c.ID, ClientSecret: secret, Name: c.Name, Public: c.Public, Console: c.Console,
+		RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
+		TokenFormat: c.TokenFormat, AccessTokenLifetime: c.AccessTokenLifetime.String(),
+		IDTokenLifetime: c.IDTokenLifetime.String(), RefreshTokenLifetime: c.RefreshTokenLifetime.String(),
+		FactorOTP: c.Factors.OTP, FactorEmail: c.Factors.Email, MFAMaxAge: maxAgeString(c.Factors.MFAMaxAge),
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+// nonNil makes an empty list print as [] rather than null.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// clientKind is "public" or "confidential".
+func clientKind(c *admin.Client) string {
+	if c.Public {
+		return "public"
+	}
+	return "confidential"
+}
+
+// listString is a list of URIs as the text output shows it.
+func listString(l []string) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	return strings.Join(l, " ")
+}
+
+// lifetimeString is a client's token lifetime as the text output shows it.
+func lifetimeString(d time.Duration) string {
+	if d == 0 {
+		return "server's"
+	}
+	return d.String()
+}
+
+// printSecret prints a client's ID and the secret just made for it, the
+// one time it is shown.
+func printSecret(w io.Writer, cs *admin.ClientSecret) {
+	fmt.Fprintf(w, "client_id:     %s\n", cs.Client.ID)
+	if cs.Secret != "" {
+		fmt.Fprintf(w, "client_secret: %s\n(the secret is shown only now; StepGate keeps only its hash)\n", cs.Secret)
+	}
 }
 
 type clientCreateCmd struct {
-	Name                  string    `placeholder:"NAME" help:"application name shown on the login page (required)"`
-	RedirectURI           listValue `name:"redirect-uri" placeholder:"URI" help:"allowed redirect URI (repeatable; at least one)"`
-	PostLogoutRedirectURI listValue `name:"post-logout-redirect-uri" placeholder:"URI" help:"allowed post-logout redirect URI (repeatable)"`
-	Public                bool      `help:"public client (no secret; PKCE required)"`
-	TokenFormat           string    `name:"token-format" default:"jwt" placeholder:"jwt|opaque" help:"access token format: jwt or opaque"`
-	JSON                  bool      `name:"json" help:"print JSON"`
+	Name                  string        `placeholder:"NAME" help:"application name shown on the login page (required)"`
+	RedirectURI           listValue     `name:"redirect-uri" placeholder:"URI" help:"allowed redirect URI (repeatable; at least one)"`
+	PostLogoutRedirectURI listValue     `name:"post-logout-redirect-uri" placeholder:"URI" help:"allowed post-logout redirect URI (repeatable)"`
+	Public                bool          `help:"public client (no secret; PKCE required)"`
+	TokenFormat           string        `name:"token-format" default:"jwt" placeholder:"jwt|opaque" help:"access token format: jwt or opaque"`
+	AccessTokenLifetime   time.Duration `name:"access-token-ttl" placeholder:"DURATION" help:"access tokens of this application live this long (default 0: the server's --access-token-lifetime, which also caps it; at most 24h)"`
+	IDTokenLifetime       time.Duration `name:"id-token-ttl" placeholder:"DURATION" help:"ID tokens of this application live this long (default 0: the server's --id-token-lifetime, which also caps it; at most 24h)"`
+	RefreshTokenLifetime  time.Duration `name:"refresh-token-ttl" placeholder:"DURATION" help:"refresh tokens of this application live this long (default 0: the server's --refresh-token-lifetime, which also caps it; at most 365 days, 8760h)"`
+	JSON                  bool          `name:"json" help:"print JSON"`
 }
 
 func (c *clientCreateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	if strings.TrimSpace(c.Name) == "" {
-		return usagef("--name is required")
-	}
-	if len(c.RedirectURI) == 0 {
-		return usagef("at least one --redirect-uri is required")
-	}
-	// The model's rule (storage.ValidateRedirectURI), checked before the
-	// database is opened; the store checks it again on every write.
-	for _, u := range append(append([]string{}, c.RedirectURI...), c.PostLogoutRedirectURI...) {
-		if err := storage.ValidateRedirectURI(u); err != nil {
-			return usagef("redirect URI %v", err)
-		}
-	}
-	if c.TokenFormat != storage.TokenFormatJWT && c.TokenFormat != storage.TokenFormatOpaque {
-		return usagef("--token-format must be jwt or opaque")
-	}
 	a, err := openAdmin(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	cl, secret, err := createClient(ctx, a.store, c.Name, c.RedirectURI, c.PostLogoutRedirectURI, c.Public, c.TokenFormat)
-	if errors.Is(err, storage.ErrInvalid) {
-		return usagef("%v", err)
-	} else if err != nil {
-		return err
+	svc, actor := adminService(a, e)
+	cs, err := svc.CreateClient(ctx, actor, admin.CreateClientInput{
+		Name: c.Name, RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
+		Public: c.Public, TokenFormat: c.TokenFormat, AccessTokenLifetime: c.AccessTokenLifetime,
+		IDTokenLifetime: c.IDTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
+	})
+	if err != nil {
+		return adminError(err)
 	}
 	if c.JSON {
-		return printJSON(e.stdout, toClientJSON(cl, secret))
+		return printJSON(e.stdout, toClientJSON(&cs.Client, cs.Secret))
 	}
-	fmt.Fprintf(e.stdout, "client_id:     %s\n", cl.ID)
-	if secret != "" {
-		fmt.Fprintf(e.stdout, "client_secret: %s\n(the secret is shown only now; StepGate keeps only its hash)\n", secret)
-	}
+	printSecret(e.stdout, cs)
 	return nil
 }
 
@@ -90,9 +128,10 @@ func (c *clientListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.L
 		return err
 	}
 	defer a.close()
-	list, err := a.store.ListClients(ctx)
+	svc, _ := adminService(a, e)
+	list, err := svc.ListClients(ctx)
 	if err != nil {
-		return err
+		return adminError(err)
 	}
 	if c.JSON {
 		out := make([]clientJSON, 0, len(list))
@@ -102,13 +141,12 @@ func (c *clientListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.L
 		return printJSON(e.stdout, out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT_ID\tNAME\tTYPE\tTOKENS\tREDIRECT URIS")
-	for _, c := range list {
-		kind := "confidential"
-		if c.Public {
-			kind = "public"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, kind, c.TokenFormat, strings.Join(c.RedirectURIs, " "))
+	fmt.Fprintln(tw, "CLIENT_ID\tNAME\tTYPE\tTOKENS\tOTP\tEMAIL\tRE-AUTH\tREDIRECT URIS")
+	for i := range list {
+		c := &list[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientKind(c), c.TokenFormat,
+			onOffString(c.Factors.OTP), onOffString(c.Factors.Email), maxAgeString(c.Factors.MFAMaxAge),
+			strings.Join(c.RedirectURIs, " "))
 	}
 	return tw.Flush()
 }
@@ -116,6 +154,128 @@ func (c *clientListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.L
 // clientRef is the argument of the commands that act on one client.
 type clientRef struct {
 	ClientID string `arg:"" name:"client-id" help:"the client_id (client list shows them)"`
+}
+
+type clientShowCmd struct {
+	clientRef
+	JSON bool `name:"json" help:"print JSON"`
+}
+
+func (c *clientShowCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	svc, _ := adminService(a, e)
+	cl, err := svc.ShowClient(ctx, c.ClientID)
+	if err != nil {
+		return adminError(err)
+	}
+	if c.JSON {
+		return printJSON(e.stdout, toClientJSON(cl, ""))
+	}
+	return printClient(e.stdout, cl)
+}
+
+// printClient writes one client as "field: value" lines.
+func printClient(w io.Writer, c *admin.Client) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
+	kind := clientKind(c)
+	if c.Console {
+		kind += " (StepGate's console)"
+	}
+	for _, l := range [][2]string{
+		{"client_id", c.ID},
+		{"name", c.Name},
+		{"type", kind},
+		{"redirect_uris", listString(c.RedirectURIs)},
+		{"post_logout_redirect_uris", listString(c.PostLogoutRedirectURIs)},
+		{"token_format", c.TokenFormat},
+		{"access_token_lifetime", lifetimeString(c.AccessTokenLifetime)},
+		{"id_token_lifetime", lifetimeString(c.IDTokenLifetime)},
+		{"refresh_token_lifetime", lifetimeString(c.RefreshTokenLifetime)},
+		{"otp", onOffString(c.Factors.OTP)},
+		{"email", onOffString(c.Factors.Email)},
+		{"mfa_max_age", maxAgeString(c.Factors.MFAMaxAge)},
+		{"created_at", c.CreatedAt.Format(time.RFC3339)},
+		{"updated_at", c.UpdatedAt.Format(time.RFC3339)},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", l[0], l[1])
+	}
+	return tw.Flush()
+}
+
+// clientUpdateCmd changes only the settings whose flags are given; the
+// pointers and lists are nil for the others.
+type clientUpdateCmd struct {
+	clientRef
+	Name                  *string        `placeholder:"NAME" help:"application name shown on the login page"`
+	RedirectURI           listValue      `name:"redirect-uri" placeholder:"URI" help:"allowed redirect URI (repeatable; replaces the list)"`
+	PostLogoutRedirectURI listValue      `name:"post-logout-redirect-uri" placeholder:"URI" help:"allowed post-logout redirect URI (repeatable; replaces the list; \"\" empties it)"`
+	TokenFormat           *string        `name:"token-format" placeholder:"jwt|opaque" help:"access token format: jwt or opaque"`
+	AccessTokenLifetime   *time.Duration `name:"access-token-ttl" placeholder:"DURATION" help:"access tokens of this application live this long (0: the server's --access-token-lifetime, which also caps it; at most 24h)"`
+	IDTokenLifetime       *time.Duration `name:"id-token-ttl" placeholder:"DURATION" help:"ID tokens of this application live this long (0: the server's --id-token-lifetime, which also caps it; at most 24h)"`
+	RefreshTokenLifetime  *time.Duration `name:"refresh-token-ttl" placeholder:"DURATION" help:"refresh tokens of this application live this long (0: the server's --refresh-token-lifetime, which also caps it; at most 365 days, 8760h)"`
+	JSON                  bool           `name:"json" help:"print JSON"`
+}
+
+func (c *clientUpdateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	in := admin.UpdateClientInput{ID: c.ClientID, Name: c.Name, TokenFormat: c.TokenFormat,
+		AccessTokenLifetime: c.AccessTokenLifetime, IDTokenLifetime: c.IDTokenLifetime,
+		RefreshTokenLifetime: c.RefreshTokenLifetime}
+	if c.RedirectURI != nil {
+		l := []string(c.RedirectURI)
+		in.RedirectURIs = &l
+	}
+	if c.PostLogoutRedirectURI != nil {
+		l := []string(c.PostLogoutRedirectURI)
+		in.PostLogoutRedirectURIs = &l
+	}
+	if in.Name == nil && in.RedirectURIs == nil && in.PostLogoutRedirectURIs == nil && in.TokenFormat == nil &&
+		in.AccessTokenLifetime == nil && in.IDTokenLifetime == nil && in.RefreshTokenLifetime == nil {
+		return usagef("give what to change: --name, --redirect-uri, --post-logout-redirect-uri, --token-format " +
+			"or a token lifetime (--access-token-ttl, --id-token-ttl, --refresh-token-ttl)\n" +
+			"(see 'stepgate client update --help')")
+	}
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	svc, actor := adminService(a, e)
+	cl, err := svc.UpdateClient(ctx, actor, in)
+	if err != nil {
+		return adminError(err)
+	}
+	if c.JSON {
+		return printJSON(e.stdout, toClientJSON(cl, ""))
+	}
+	return printClient(e.stdout, cl)
+}
+
+type clientRotateSecretCmd struct {
+	clientRef
+	JSON bool `name:"json" help:"print JSON"`
+}
+
+func (c *clientRotateSecretCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	svc, actor := adminService(a, e)
+	cs, err := svc.RotateSecret(ctx, actor, c.ClientID)
+	if err != nil {
+		return adminError(err)
+	}
+	if c.JSON {
+		return printJSON(e.stdout, toClientJSON(&cs.Client, cs.Secret))
+	}
+	printSecret(e.stdout, cs)
+	fmt.Fprintln(e.stdout, "the previous secret no longer works")
+	return nil
 }
 
 type clientDeleteCmd struct {
@@ -128,30 +288,10 @@ func (c *clientDeleteCmd) run(ctx context.Context, e env, cfg *Config, log *slog
 		return err
 	}
 	defer a.close()
-	if err := a.store.DeleteClient(ctx, c.ClientID); errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client %q", c.ClientID)
-	} else if err != nil {
-		return err
+	svc, actor := adminService(a, e)
+	if err := svc.DeleteClient(ctx, actor, c.ClientID); err != nil {
+		return adminError(err)
 	}
 	fmt.Fprintf(e.stdout, "deleted client %s and everything issued to it\n", c.ClientID)
 	return nil
-}
-
-// createClient registers a client; for a confidential one it returns the
-// secret, which is stored only as a hash.
-func createClient(ctx context.Context, st storage.Store, name string, redirects, postLogout []string, public bool, format string) (*storage.Client, string, error) {
-	now := time.Now().UTC()
-	c := &storage.Client{
-		ID: op.NewID(), Name: strings.TrimSpace(name), Public: public, RedirectURIs: redirects,
-		PostLogoutRedirectURIs: postLogout, TokenFormat: format, MFAMaxAge: -1, CreatedAt: now, UpdatedAt: now,
-	}
-	var secret string
-	if !public {
-		secret = op.NewSecret()
-		c.SecretHash = op.HashSecret(secret)
-	}
-	if err := st.CreateClient(ctx, c); err != nil {
-		return nil, "", err
-	}
-	return c, secret, nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/keys"
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
@@ -37,16 +38,18 @@ func devBootstrap(ctx context.Context, a *app, e env) error {
 	if err := a.store.CreateUser(ctx, owner); err != nil {
 		return err
 	}
-	c, secret, err := createClient(ctx, a.store, "Demo app", []string{devRedirectURI}, []string{"http://127.0.0.1:9000/"}, false, storage.TokenFormatJWT)
+	svc, actor := adminService(a, e)
+	demo, err := svc.CreateClient(ctx, actor, admin.CreateClientInput{Name: "Demo app",
+		RedirectURIs: []string{devRedirectURI}, PostLogoutRedirectURIs: []string{"http://127.0.0.1:9000/"}})
 	if err != nil {
-		return err
+		return adminError(err)
 	}
 	fmt.Fprintf(e.stdout, `
 Development accounts (shown once):
   owner:         %s / %s
   demo client:   client_id=%s client_secret=%s
                  redirect_uri=%s
-`, devOwnerEmail, password, c.ID, secret, devRedirectURI)
+`, devOwnerEmail, password, demo.Client.ID, demo.Secret, devRedirectURI)
 	return nil
 }
 

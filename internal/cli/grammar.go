@@ -47,10 +47,13 @@ type commandLine struct {
 		} `cmd:"" name:"backup-codes" help:"Manage a user's backup codes."`
 	} `cmd:"" help:"Manage users."`
 	Client struct {
-		Create     clientCreateCmd     `cmd:"" help:"Register an application."`
-		List       clientListCmd       `cmd:"" help:"List the applications."`
-		SetFactors clientSetFactorsCmd `cmd:"" name:"set-factors" help:"Set an application's second factors."`
-		Delete     clientDeleteCmd     `cmd:"" help:"Delete an application and its tokens."`
+		Create       clientCreateCmd       `cmd:"" help:"Register an application."`
+		List         clientListCmd         `cmd:"" help:"List the applications with their factors."`
+		Show         clientShowCmd         `cmd:"" help:"Show an application's settings and factors."`
+		Update       clientUpdateCmd       `cmd:"" help:"Change an application's settings (only those given)."`
+		RotateSecret clientRotateSecretCmd `cmd:"" name:"rotate-secret" help:"Give an application a new secret (shown once)."`
+		SetFactors   clientSetFactorsCmd   `cmd:"" name:"set-factors" help:"Set an application's second factors."`
+		Delete       clientDeleteCmd       `cmd:"" help:"Delete an application and its tokens."`
 	} `cmd:"" help:"Manage applications (OpenID Connect clients)."`
 	Workspace struct {
 		Show workspaceShowCmd `cmd:"" help:"Show the workspace MFA policy."`

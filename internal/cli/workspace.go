@@ -2,86 +2,88 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
-	"github.com/stepgate/stepgate/mfa"
-	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/admin"
 )
+
+// workspaceJSON is the workspace policy as --json prints it, with the
+// targets and factors that apply (the defaults filled in).
+type workspaceJSON struct {
+	MFARequired bool     `json:"mfa_required"`
+	Targets     []string `json:"targets"`
+	Factors     []string `json:"factors"`
+}
+
+func printWorkspace(e env, w *admin.Workspace, asJSON bool) error {
+	if asJSON {
+		return printJSON(e.stdout, workspaceJSON{MFARequired: w.MFARequired, Targets: nonNil(w.Targets),
+			Factors: nonNil(w.Factors)})
+	}
+	fmt.Fprintf(e.stdout, "mfa-required=%s targets=%s factors=%s\n", onOffString(w.MFARequired),
+		strings.Join(w.Targets, ","), strings.Join(w.Factors, ","))
+	return nil
+}
 
 type workspaceShowCmd struct {
 	JSON bool `name:"json" help:"print JSON"`
 }
 
 func (c *workspaceShowCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	return workspacePolicy(ctx, e, cfg, log, false, onOff{}, "", c.JSON)
-}
-
-type workspaceSetCmd struct {
-	MFARequired onOff  `name:"mfa-required" placeholder:"on|off" help:"on: every member but the owner needs a second factor on every application"`
-	Factors     string `name:"factors" placeholder:"otp,email" help:"factors offered where an application enables none: otp,email (default both)"`
-	JSON        bool   `name:"json" help:"print JSON"`
-}
-
-func (c *workspaceSetCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	if c.MFARequired.v == nil && c.Factors == "" {
-		return usagef("give --mfa-required=on|off and/or --factors")
-	}
-	return workspacePolicy(ctx, e, cfg, log, true, c.MFARequired, c.Factors, c.JSON)
-}
-
-// workspacePolicy shows the workspace policy or, with set, changes it.
-func workspacePolicy(ctx context.Context, e env, cfg *Config, log *slog.Logger, set bool, required onOff, factors string, asJSON bool) error {
 	a, err := openAdmin(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	var ws mfa.WorkspacePolicy
-	// The policy is read and written in one transaction holding the factor
-	// policy lock (see setFactors): a concurrent change of another field, or
-	// of a client's factors, is neither undone nor decided on stale state.
-	err = a.store.InTx(ctx, func(tx storage.Store) error {
-		if set {
-			if err := tx.Serialize(ctx, factorPolicyLock); err != nil {
-				return err
-			}
-		}
-		cur, err := mfa.LoadWorkspace(ctx, tx)
-		if err != nil || !set {
-			ws = cur
-			return err
-		}
-		if required.v != nil {
-			cur.MFARequired = *required.v
-		}
-		if factors != "" {
-			cur.Factors = nil
-			for _, f := range strings.Split(factors, ",") {
-				cur.Factors = append(cur.Factors, strings.TrimSpace(f))
-			}
-		}
-		raw, _ := json.Marshal(cur)
-		if _, err := mfa.ParseWorkspace(raw); err != nil {
-			return usagef("%v", err)
-		}
-		now := time.Now().UTC()
-		if err := tx.PutSetting(ctx, mfa.WorkspaceSetting, raw, now); err != nil {
-			return err
-		}
-		ws = cur
-		return tx.AppendAudit(ctx, &storage.AuditEvent{At: now, Type: mfa.EventWorkspacePolicyChanged, Actor: cliActor(e),
-			Result: storage.ResultSuccess, Detail: string(raw)})
-	})
+	svc, _ := adminService(a, e)
+	w, err := svc.ShowWorkspace(ctx)
+	if err != nil {
+		return adminError(err)
+	}
+	return printWorkspace(e, w, c.JSON)
+}
+
+type workspaceSetCmd struct {
+	MFARequired onOff     `name:"mfa-required" placeholder:"on|off" help:"on: every member but the owner needs a second factor on the logins --targets names"`
+	Targets     listValue `name:"targets" placeholder:"console,applications" help:"which logins mandatory MFA applies to: console (StepGate's own), applications, or both (the default)"`
+	Factors     listValue `name:"factors" placeholder:"otp,email" help:"factors offered where an application enables none: otp,email (default both)"`
+	Confirm     bool      `name:"confirm-remove-bindings" help:"allow a change after which nothing uses OTP to delete every authenticator binding"`
+	JSON        bool      `name:"json" help:"print JSON"`
+}
+
+// run changes the policy through admin.SetWorkspace; a change after which
+// nothing uses OTP follows the last-OTP-user rule, as client set-factors
+// does.
+func (c *workspaceSetCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
+	if c.MFARequired.v == nil && c.Targets == nil && c.Factors == nil {
+		return usagef("give --mfa-required=on|off, --targets and/or --factors")
+	}
+	in := admin.SetWorkspaceInput{MFARequired: c.MFARequired.v, Confirm: c.Confirm}
+	if c.Targets != nil {
+		l := []string(c.Targets)
+		in.Targets = &l
+	}
+	if c.Factors != nil {
+		l := []string(c.Factors)
+		in.Factors = &l
+	}
+	a, err := openAdmin(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		return printJSON(e.stdout, ws)
+	defer a.close()
+	svc, actor := adminService(a, e)
+	res, err := svc.SetWorkspace(ctx, actor, in)
+	if err != nil {
+		return adminError(err)
 	}
-	fmt.Fprintf(e.stdout, "mfa-required=%s factors=%s\n", onOffString(ws.MFARequired), strings.Join(ws.EffectiveFactors(), ","))
+	if err := printWorkspace(e, &res.Workspace, c.JSON); err != nil {
+		return err
+	}
+	if !c.JSON {
+		printOTPOutcome(e.stdout, res.Keepers, res.Removed)
+	}
 	return nil
 }
