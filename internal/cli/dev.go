@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/keys"
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
@@ -27,14 +27,8 @@ func devBootstrap(ctx context.Context, a *app, e env) error {
 		return err
 	}
 	password := op.NewSecret()[:20]
-	phc, err := newHasher().Hash(ctx, password)
-	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	owner := &storage.User{ID: op.NewID(), Email: devOwnerEmail, Name: "Dev Owner", Role: storage.RoleOwner,
-		PasswordHash: phc, CreatedAt: now, UpdatedAt: now}
-	if err := a.store.CreateUser(ctx, owner); err != nil {
+	if _, err := adminService(a, e).CreateUser(ctx, osActor(e), admin.CreateUserInput{Email: devOwnerEmail,
+		Name: "Dev Owner", Role: string(storage.RoleOwner), Password: password}); err != nil {
 		return err
 	}
 	c, secret, err := createClient(ctx, a.store, "Demo app", []string{devRedirectURI}, []string{"http://127.0.0.1:9000/"}, false, storage.TokenFormatJWT)
