@@ -81,7 +81,7 @@ func (s *Service) auditQuery(ctx context.Context, in AuditQueryInput, forExport 
 		q.Types = append(q.Types, t)
 	}
 	if len(unknown) > 0 {
-		f.add("types", fmt.Sprintf("%s: not an event type; the types are %s", strings.Join(unknown, ", "),
+		f.add("types", fmt.Sprintf("unknown event type %s; the types are %s", strings.Join(unknown, ", "),
 			mfa.EventCodeList()))
 	}
 	switch q.Result {

@@ -13,7 +13,6 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-
 const testPassword = "correct horse battery"
 
 func createUser(t *testing.T, svc *Service, email, role string) *User {

@@ -51,6 +51,10 @@ var fieldFlags = map[string]string{
 	"access_token_lifetime":     "--access-token-ttl",
 	"id_token_lifetime":         "--id-token-ttl",
 	"refresh_token_lifetime":    "--refresh-token-ttl",
+	"password":                  "--password-stdin", // read from standard input
+	"client_id":                 "--client",
+	"types":                     "--type",
+	"session_id":                "--session",
 }
 
 // flagOf is the flag a field error is about, as the user typed it.

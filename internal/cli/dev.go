@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/keys"
@@ -23,22 +22,16 @@ const (
 // devBootstrap creates an owner and a demo client on an empty database and
 // prints their credentials once; later starts find them and print nothing.
 func devBootstrap(ctx context.Context, a *app, e env) error {
-	users, err := a.store.ListUsers(ctx)
-	if err != nil || len(users) > 0 {
+	svc, actor := adminService(a, e)
+	users, err := svc.ListUsers(ctx, admin.ListUsersInput{Limit: 1})
+	if err != nil || users.Total > 0 {
 		return err
 	}
 	password := op.NewSecret()[:20]
-	phc, err := newHasher().Hash(ctx, password)
-	if err != nil {
-		return err
+	if _, err := svc.CreateUser(ctx, actor, admin.CreateUserInput{Email: devOwnerEmail,
+		Name: "Dev Owner", Role: string(storage.RoleOwner), Password: password}); err != nil {
+		return adminError(err)
 	}
-	now := time.Now().UTC()
-	owner := &storage.User{ID: op.NewID(), Email: devOwnerEmail, Name: "Dev Owner", Role: storage.RoleOwner,
-		PasswordHash: phc, CreatedAt: now, UpdatedAt: now}
-	if err := a.store.CreateUser(ctx, owner); err != nil {
-		return err
-	}
-	svc, actor := adminService(a, e)
 	demo, err := svc.CreateClient(ctx, actor, admin.CreateClientInput{Name: "Demo app",
 		RedirectURIs: []string{devRedirectURI}, PostLogoutRedirectURIs: []string{"http://127.0.0.1:9000/"}})
 	if err != nil {

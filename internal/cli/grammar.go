@@ -39,9 +39,14 @@ type commandLine struct {
 		Create       userCreateCmd       `cmd:"" help:"Create a user (password on stdin)."`
 		List         userListCmd         `cmd:"" help:"List the users."`
 		SetPassword  userSetPasswordCmd  `cmd:"" name:"set-password" help:"Set a password (on stdin); ends sessions."`
+		Show         userShowCmd         `cmd:"" help:"Show a user: factors, backup codes, locks, bypass, sessions."`
 		Disable      userDisableCmd      `cmd:"" help:"Disable a user; ends their sessions."`
+		Enable       userEnableCmd       `cmd:"" help:"Let a disabled user sign in again."`
 		Unlock       userUnlockCmd       `cmd:"" help:"End a user's lockouts early."`
 		SetMFABypass userSetMFABypassCmd `cmd:"" name:"set-mfa-bypass" help:"Exempt a user from MFA policy, or not."`
+		SetRole      userSetRoleCmd      `cmd:"" name:"set-role" help:"Change a user's role (owner hands ownership over)."`
+		ResetOTP     userResetOTPCmd     `cmd:"" name:"reset-otp" help:"Remove a user's authenticator and backup codes; ends sessions."`
+		EndSessions  userEndSessionsCmd  `cmd:"" name:"end-sessions" help:"Sign a user out of every session, or of one."`
 		BackupCodes  struct {
 			Regenerate userBackupCodesRegenerateCmd `cmd:"" help:"Replace a user's backup codes."`
 		} `cmd:"" name:"backup-codes" help:"Manage a user's backup codes."`
