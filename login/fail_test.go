@@ -2,7 +2,6 @@ package login
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,22 +16,16 @@ import (
 
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/storagetest"
 	"github.com/stepgate/stepgate/web"
 )
 
-// failingStore fails every method the login pages reach first with err.
-// The embedded nil Store makes any other call panic, which the test would
-// report.
-type failingStore struct {
-	storage.Store
-	err error
-}
-
-func (s failingStore) GetAuthRequest(context.Context, string) (*storage.AuthRequest, error) {
-	return nil, s.err
-}
-func (s failingStore) GetSession(context.Context, string) (*storage.Session, error) {
-	return nil, s.err
+// failingStore fails every method with err, as a database that cannot
+// answer does: the login pages reach GetAuthRequest or GetSession first.
+func failingStore(err error) storage.Store {
+	sw := new(storagetest.Switch)
+	sw.Set(err)
+	return storagetest.NewFailing(nil, sw)
 }
 
 func TestStorageFailuresArePagesWithoutInternals(t *testing.T) {
@@ -52,7 +45,7 @@ func TestStorageFailuresArePagesWithoutInternals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := failingStore{err: c.err}
+			st := failingStore(c.err)
 			provider, err := op.NewProvider(op.Config{Issuer: "http://127.0.0.1:1", Insecure: true}, &op.Storage{Store: st})
 			if err != nil {
 				t.Fatal(err)

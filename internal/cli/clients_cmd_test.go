@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,6 +21,7 @@ import (
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
+	"github.com/stepgate/stepgate/storage/storagetest"
 )
 
 // The client and workspace commands run here as the binary runs them
@@ -48,13 +45,7 @@ type cmdDB struct {
 
 // cmdEngines runs fn on a fresh, migrated database of each engine.
 func cmdEngines(t *testing.T, fn func(t *testing.T, db *cmdDB)) {
-	engines := map[string]func(t *testing.T, dir string) string{
-		"sqlite": func(t *testing.T, dir string) string { return "sqlite://" + filepath.Join(dir, "stepgate.db") },
-	}
-	if dsn := os.Getenv("STEPGATE_TEST_POSTGRES_DSN"); dsn != "" {
-		engines["postgres"] = func(t *testing.T, _ string) string { return cmdPostgresSchema(t, dsn) }
-	}
-	for name, database := range engines {
+	for name, database := range storagetest.Databases() {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			key := make([]byte, 32)
@@ -75,31 +66,6 @@ func cmdEngines(t *testing.T, fn func(t *testing.T, db *cmdDB)) {
 			fn(t, db)
 		})
 	}
-}
-
-// cmdPostgresSchema makes a schema of its own for one test and returns a
-// DSN whose search_path is it; the schema is dropped afterwards.
-func cmdPostgresSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	db, err := sql.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "cli_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema
 }
 
 // run runs one command line on the database and returns its exit code,

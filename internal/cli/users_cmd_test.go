@@ -19,6 +19,7 @@ import (
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
+	"github.com/stepgate/stepgate/storage/storagetest"
 )
 
 // cliDB is a fresh, migrated database that user and audit commands run
@@ -35,7 +36,7 @@ type cliDB struct {
 // onCLIEngines runs fn on SQLite and, when STEPGATE_TEST_POSTGRES_DSN is
 // set, on a fresh PostgreSQL schema.
 func onCLIEngines(t *testing.T, fn func(t *testing.T, db *cliDB)) {
-	for name, database := range engines(t) {
+	for name, database := range storagetest.Databases() {
 		t.Run(name, func(t *testing.T) {
 			raw := make([]byte, 32)
 			rand.Read(raw)

@@ -1,4 +1,4 @@
-package cli
+package e2e_test
 
 import (
 	"bytes"
@@ -8,12 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/stepgate/stepgate/mail/mailtest"
+	"github.com/stepgate/stepgate/internal/e2e"
 	"github.com/stepgate/stepgate/stepup"
 	"github.com/stepgate/stepgate/stepup/demo"
 )
@@ -29,7 +28,7 @@ type pageRecorder struct {
 
 type recordedHit struct {
 	method   string
-	url      *url.URL
+	URL      *url.URL
 	status   int
 	password bool // the response was a page with a password field
 }
@@ -46,7 +45,7 @@ func (r *pageRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	r.mu.Lock()
-	r.hits = append(r.hits, recordedHit{method: req.Method, url: req.URL, status: resp.StatusCode,
+	r.hits = append(r.hits, recordedHit{method: req.Method, URL: req.URL, status: resp.StatusCode,
 		password: strings.Contains(string(body), `name="password"`)})
 	r.mu.Unlock()
 	return resp, nil
@@ -67,12 +66,12 @@ func (r *pageRecorder) count() int {
 
 // startStepUpDemo runs the step-up demo (stepup/demo) in-process on a free port
 // against srv, registered as a confidential client with its callback.
-func startStepUpDemo(t *testing.T, srv *testServer) string {
+func startStepUpDemo(t *testing.T, srv *e2e.Server) string {
 	t.Helper()
-	addr := freePort(t)
+	addr := e2e.FreePort(t)
 	base := "http://" + addr
-	c := srv.createClient("--name", "Step-up Demo", "--redirect-uri", base+"/callback")
-	h, err := demo.New(context.Background(), demo.Config{Issuer: srv.issuer, ClientID: c.ClientID, ClientSecret: c.ClientSecret, BaseURL: base})
+	c := srv.CreateClient("--name", "Step-up Demo", "--redirect-uri", base+"/callback")
+	h, err := demo.New(context.Background(), demo.Config{Issuer: srv.URL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, BaseURL: base})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,27 +91,22 @@ func startStepUpDemo(t *testing.T, srv *testServer) string {
 	return base
 }
 
-var emailTabLink = regexp.MustCompile(`<a href="([^"]+)"[^>]*>Email code</a>`)
-
 // TestStepUpDemo drives RFC 9470 step-up end to end: a password-only login
 // through the demo app, an API call refused with
 // insufficient_user_authentication, the browser sent back to StepGate with
 // acr_values=2fa, StepGate asking only for the second factor, and the API
 // answering after the new login.
 func TestStepUpDemo(t *testing.T) {
-	for name, database := range engines(t) {
-		t.Run(name, func(t *testing.T) {
+	for _, eng := range e2e.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
 			t.Parallel()
-			smtp := mailtest.NewServer(t)
-			dir := t.TempDir()
-			srv := startServer(t, database(t, dir), dir, "--smtp-url", smtp.URL())
-			srv.createUser(testEmail, testPassword, "--name", "Alice")
+			srv := e2e.Start(t, e2e.Options{Engine: eng, Mail: e2e.NewMailbox(t)})
+			srv.CreateUser(testEmail, testPassword, "--name", "Alice")
 			demoURL := startStepUpDemo(t, srv)
-			seen := 0
 
-			b := newBrowser(t, "never-stop:") // follow every redirect, as a browser does
+			b := e2e.NewBrowser(t, "") // follow every redirect, as a browser does
 			rec := &pageRecorder{next: http.DefaultTransport}
-			b.client.Transport = rec
+			b.Client.Transport = rec
 
 			t.Run("the API refuses a request without a token", func(t *testing.T) {
 				resp, err := http.Get(demoURL + "/api/secret")
@@ -126,49 +120,49 @@ func TestStepUpDemo(t *testing.T) {
 			})
 
 			t.Run("StepGate's JWT access tokens verify; its ID tokens are not access tokens", func(t *testing.T) {
-				c := srv.createClient("--name", "Verifier Check", "--redirect-uri", redirectURI)
-				r := newRP(t, srv, c)
-				f := r.start()
-				tk := r.mustExchange(f, r.login(newBrowser(t, redirectURI), f, testEmail, testPassword))
-				v, err := stepup.NewVerifier(t.Context(), srv.issuer, stepup.WithAudience(c.ClientID))
+				c := srv.CreateClient("--name", "Verifier Check", "--redirect-uri", redirectURI)
+				r := e2e.NewRP(t, srv, c)
+				f := r.Start()
+				tk := r.MustExchange(f, r.Login(e2e.NewBrowser(t, redirectURI), f, testEmail, testPassword))
+				v, err := stepup.NewVerifier(t.Context(), srv.URL, stepup.WithAudience(c.ClientID))
 				if err != nil {
 					t.Fatal(err)
 				}
-				claims, err := v.Verify(t.Context(), tk.oauth.AccessToken)
+				claims, err := v.Verify(t.Context(), tk.OAuth.AccessToken)
 				if err != nil {
 					t.Fatalf("access token: %v", err)
 				}
 				if claims.ACR != "1fa" || claims.ClientID != c.ClientID || claims.AuthTime.IsZero() || claims.JTI == "" {
 					t.Errorf("claims %+v", claims)
 				}
-				if _, err := v.Verify(t.Context(), tk.oauth.Extra("id_token").(string)); err == nil {
+				if _, err := v.Verify(t.Context(), tk.OAuth.Extra("id_token").(string)); err == nil {
 					t.Error("an ID token verified as an access token")
 				}
-				other, err := stepup.NewVerifier(t.Context(), srv.issuer, stepup.WithAudience("another-client"))
+				other, err := stepup.NewVerifier(t.Context(), srv.URL, stepup.WithAudience("another-client"))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := other.Verify(t.Context(), tk.oauth.AccessToken); err == nil {
+				if _, err := other.Verify(t.Context(), tk.OAuth.AccessToken); err == nil {
 					t.Error("a token for another client verified")
 				}
 			})
 
 			ok := t.Run("a password login through the demo is 1fa", func(t *testing.T) {
-				p := b.get(demoURL + "/")
-				if !strings.Contains(p.body, `<a href="/login">Log in</a>`) {
-					t.Fatalf("no login link:\n%s", p.body)
+				p := b.Get(demoURL + "/")
+				if !strings.Contains(p.Body, `<a href="/login">Log in</a>`) {
+					t.Fatalf("no login link:\n%s", p.Body)
 				}
-				p = b.get(demoURL + "/login")
-				if !strings.Contains(p.body, `name="password"`) {
-					t.Fatalf("expected StepGate's password page, got %d %s:\n%s", p.status, p.url, p.body)
+				p = b.Get(demoURL + "/login")
+				if !strings.Contains(p.Body, `name="password"`) {
+					t.Fatalf("expected StepGate's password page, got %d %s:\n%s", p.Status, p.URL, p.Body)
 				}
-				p = b.submit(p, map[string]string{"email": testEmail, "password": testPassword})
-				if p.status != http.StatusOK || p.url.String() != demoURL+"/" {
-					t.Fatalf("after the password: %d %s:\n%s", p.status, p.url, p.body)
+				p = b.Submit(p, map[string]string{"email": testEmail, "password": testPassword})
+				if p.Status != http.StatusOK || p.URL.String() != demoURL+"/" {
+					t.Fatalf("after the password: %d %s:\n%s", p.Status, p.URL, p.Body)
 				}
 				for _, want := range []string{`<td id="acr">1fa</td>`, `<td id="amr">pwd</td>`, "Call the protected API"} {
-					if !strings.Contains(p.body, want) {
-						t.Errorf("demo page lacks %q:\n%s", want, p.body)
+					if !strings.Contains(p.Body, want) {
+						t.Errorf("demo page lacks %q:\n%s", want, p.Body)
 					}
 				}
 			})
@@ -178,17 +172,17 @@ func TestStepUpDemo(t *testing.T) {
 
 			t.Run("the API challenges; StepGate asks only for the second factor; the API then answers", func(t *testing.T) {
 				before := rec.count()
-				p := b.submit(b.get(demoURL+"/"), nil) // "Call the protected API"
+				p := b.Get(demoURL + "/").Form(e2e.WithButton("Call the protected API")).Submit()
 
 				var authorize *url.URL
 				for _, h := range rec.since(before) {
-					if strings.HasPrefix(h.url.String(), srv.issuer+"/authorize") {
-						authorize = h.url
+					if strings.HasPrefix(h.URL.String(), srv.URL+"/authorize") {
+						authorize = h.URL
 						break
 					}
 				}
 				if authorize == nil {
-					t.Fatalf("the demo did not send the browser to StepGate; it ended on %d %s:\n%s", p.status, p.url, p.body)
+					t.Fatalf("the demo did not send the browser to StepGate; it ended on %d %s:\n%s", p.Status, p.URL, p.Body)
 				}
 				if q := authorize.Query(); q.Get("acr_values") != "2fa" || q.Has("prompt") || q.Has("max_age") {
 					t.Errorf("step-up request %s: want acr_values=2fa, no prompt, no max_age (the login is fresh)", authorize)
@@ -197,47 +191,48 @@ func TestStepUpDemo(t *testing.T) {
 					t.Helper()
 					for _, h := range rec.since(before) {
 						if h.password {
-							t.Fatalf("a password page was shown during step-up: %s %s", h.method, h.url)
+							t.Fatalf("a password page was shown during step-up: %s %s", h.method, h.URL)
 						}
 					}
 				}
 				noPasswordPage()
-				if !strings.Contains(p.body, "Verify it's you") {
-					t.Fatalf("expected StepGate's second-factor page, got %d %s:\n%s", p.status, p.url, p.body)
+				if !strings.Contains(p.Body, "Verify it's you") {
+					t.Fatalf("expected StepGate's second-factor page, got %d %s:\n%s", p.Status, p.URL, p.Body)
 				}
-				if m := emailTabLink.FindStringSubmatch(p.body); m != nil {
-					tab, _ := p.url.Parse(unescapeHTML(m[1]))
-					p = b.get(tab.String())
+				if tab, ok := p.Link("Email code"); ok {
+					p = b.Get(tab.String())
 				}
-				if !strings.Contains(p.body, "We will email a 6-digit code") {
-					t.Fatalf("expected the email tab, got %d:\n%s", p.status, p.body)
+				if !strings.Contains(p.Body, "We will email a 6-digit code") {
+					t.Fatalf("expected the email tab, got %d:\n%s", p.Status, p.Body)
 				}
-				p = b.submit(p, nil) // "Send code"
-				p = b.submit(p, map[string]string{"code": emailedCode(t, smtp, &seen)})
+				p = p.Form(e2e.WithButton("Send code")).Submit()
+				p = p.Form(e2e.WithAction("/login/email")).Set("code", srv.Mail.Code(testEmail)).Submit()
 
 				noPasswordPage()
-				if p.status != http.StatusOK || p.url.String() != demoURL+"/" {
-					t.Fatalf("after the second factor: %d %s:\n%s", p.status, p.url, p.body)
+				if p.Status != http.StatusOK || p.URL.String() != demoURL+"/" {
+					t.Fatalf("after the second factor: %d %s:\n%s", p.Status, p.URL, p.Body)
 				}
-				body := unescapeHTML(p.body)
-				for _, want := range []string{`<td id="acr">2fa</td>`, `<td id="amr">pwd email mfa</td>`,
-					`id="api-status">HTTP 200`, `"acr":"2fa"`, "vault combination"} {
-					if !strings.Contains(body, want) {
-						t.Errorf("demo page after step-up lacks %q:\n%s", want, p.body)
+				text := func(id string) string { e, _ := p.ByID(id); return e.Text() }
+				if text("acr") != "2fa" || text("amr") != "pwd email mfa" || !strings.HasPrefix(text("api-status"), "HTTP 200") {
+					t.Errorf("demo page after step-up: acr %q, amr %q, API %q", text("acr"), text("amr"), text("api-status"))
+				}
+				for _, want := range []string{`"acr":"2fa"`, "vault combination"} {
+					if !strings.Contains(text("api-body"), want) {
+						t.Errorf("API answer after step-up lacks %q: %s", want, text("api-body"))
 					}
 				}
 			})
 
 			t.Run("with a fresh 2fa token the API answers at once", func(t *testing.T) {
 				before := rec.count()
-				p := b.submit(b.get(demoURL+"/"), nil)
+				p := b.Get(demoURL + "/").Form(e2e.WithButton("Call the protected API")).Submit()
 				for _, h := range rec.since(before) {
-					if strings.HasPrefix(h.url.String(), srv.issuer) {
-						t.Errorf("went to StepGate again: %s", h.url)
+					if strings.HasPrefix(h.URL.String(), srv.URL) {
+						t.Errorf("went to StepGate again: %s", h.URL)
 					}
 				}
-				if !strings.Contains(p.body, `id="api-status">HTTP 200`) {
-					t.Errorf("API call with the stepped-up token:\n%s", p.body)
+				if !strings.Contains(p.Body, `id="api-status">HTTP 200`) {
+					t.Errorf("API call with the stepped-up token:\n%s", p.Body)
 				}
 			})
 		})

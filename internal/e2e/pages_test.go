@@ -1,9 +1,11 @@
-package cli
+package e2e_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/stepgate/stepgate/internal/e2e"
 )
 
 // TestFormsGoOnlyToThisSiteAndTheClient: the pages' CSP lets forms submit
@@ -11,20 +13,19 @@ import (
 // form POST a browser marks as cross-site is refused even with the
 // victim's cookie and CSRF token.
 func TestFormsGoOnlyToThisSiteAndTheClient(t *testing.T) {
-	dir := t.TempDir()
-	srv := startServer(t, "sqlite://"+dir+"/stepgate.db", dir)
-	srv.createUser(testEmail, testPassword)
-	r := newRP(t, srv, srv.createClient("--name", "App", "--redirect-uri", redirectURI))
+	srv := e2e.Start(t, e2e.Options{})
+	srv.CreateUser(testEmail, testPassword)
+	r := e2e.NewRP(t, srv, srv.CreateClient("--name", "App", "--redirect-uri", redirectURI))
 
-	b := newBrowser(t, redirectURI)
-	f := r.start()
-	p := b.get(f.authURL)
-	csp := p.header.Get("Content-Security-Policy")
+	b := e2e.NewBrowser(t, redirectURI)
+	f := r.Start()
+	p := b.Get(f.AuthURL)
+	csp := p.Header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "form-action 'self' http://127.0.0.1:9;") || strings.Contains(csp, "*") {
 		t.Errorf("password page CSP %q", csp)
 	}
-	if e := b.get(srv.issuer + "/login?authRequestID=nope"); !strings.Contains(e.header.Get("Content-Security-Policy"), "form-action 'self';") {
-		t.Errorf("error page CSP %q", e.header.Get("Content-Security-Policy"))
+	if e := b.Get(srv.URL + "/login?authRequestID=nope"); !strings.Contains(e.Header.Get("Content-Security-Policy"), "form-action 'self';") {
+		t.Errorf("error page CSP %q", e.Header.Get("Content-Security-Policy"))
 	}
 
 	form := formFields(p)
@@ -37,17 +38,17 @@ func TestFormsGoOnlyToThisSiteAndTheClient(t *testing.T) {
 		"Origin with another port":      {"Origin", "http://127.0.0.1:1"},
 		"Origin null (sandboxed frame)": {"Origin", "null"},
 	} {
-		req := newFormRequest(t, srv.issuer+"/login/password", form)
+		req := e2e.NewFormRequest(t, srv.URL+"/login/password", form)
 		req.Header.Set(hdr[0], hdr[1])
-		if p := b.do(req); p.status != http.StatusForbidden || !strings.Contains(p.body, "not sent by this site") {
-			t.Errorf("%s: answered %d", name, p.status)
+		if p := b.Do(req); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "not sent by this site") {
+			t.Errorf("%s: answered %d", name, p.Status)
 		}
 	}
 	// The same form from this site goes through.
-	req := newFormRequest(t, srv.issuer+"/login/password", form)
-	req.Header.Set("Origin", strings.TrimSuffix(srv.issuer, "/"))
+	req := e2e.NewFormRequest(t, srv.URL+"/login/password", form)
+	req.Header.Set("Origin", strings.TrimSuffix(srv.URL, "/"))
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	if q := r.callback(f, b.do(req)); q.Get("code") == "" {
+	if q := r.Callback(f, b.Do(req)); q.Get("code") == "" {
 		t.Fatalf("same-origin POST: %v", q)
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package e2e_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/stepgate/stepgate/internal/e2e"
 )
 
 func jwksKids(t *testing.T, issuer string) []string {
@@ -38,12 +40,11 @@ func jwksKids(t *testing.T, issuer string) []string {
 }
 
 func TestServeDevCreatesDatabaseAndReusesItsKey(t *testing.T) {
-	for name, database := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			dbURL := database(t, dir)
-			srv := startServer(t, dbURL, dir)
-			if name == "sqlite" {
+	for _, eng := range e2e.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			srv := e2e.Start(t, e2e.Options{Engine: eng})
+			dir := srv.DataDir
+			if !eng.Postgres() {
 				if _, err := os.Stat(filepath.Join(dir, "stepgate.db")); err != nil {
 					t.Fatalf("database file not created: %v", err)
 				}
@@ -52,30 +53,28 @@ func TestServeDevCreatesDatabaseAndReusesItsKey(t *testing.T) {
 			if err != nil || info.Mode().Perm() != 0o600 {
 				t.Fatalf("dev master key: %v, mode %v", err, info)
 			}
-			if _, err := oidc.NewProvider(context.Background(), srv.issuer); err != nil {
+			if _, err := oidc.NewProvider(context.Background(), srv.URL); err != nil {
 				t.Fatalf("discovery document rejected by go-oidc: %v", err)
 			}
-			first := jwksKids(t, srv.issuer)
+			first := jwksKids(t, srv.URL)
 			if len(first) != 1 {
 				t.Fatalf("JWKS kids = %v, want one key", first)
 			}
-			if !strings.Contains(srv.logs.String(), "owner@stepgate.localhost") {
+			if !strings.Contains(srv.Stdout(), "owner@stepgate.localhost") {
 				t.Error("first --dev start did not print the dev owner")
 			}
 			for _, path := range []string{"/healthz", "/readyz"} {
-				resp, err := http.Get(srv.issuer + path)
+				resp, err := http.Get(srv.URL + path)
 				if err != nil || resp.StatusCode != 200 {
 					t.Fatalf("%s: %v %v", path, err, resp)
 				}
 				resp.Body.Close()
 			}
-			srv.stop()
-			srv.logs = &syncBuffer{}
-			srv.start()
-			if again := jwksKids(t, srv.issuer); !slices.Equal(again, first) {
+			srv.Restart()
+			if again := jwksKids(t, srv.URL); !slices.Equal(again, first) {
 				t.Fatalf("after restart JWKS kids = %v, want %v (no regeneration)", again, first)
 			}
-			if strings.Contains(srv.logs.String(), "owner@stepgate.localhost") {
+			if strings.Contains(srv.Stdout(), "owner@stepgate.localhost") {
 				t.Error("dev credentials printed again on restart")
 			}
 		})
@@ -83,31 +82,30 @@ func TestServeDevCreatesDatabaseAndReusesItsKey(t *testing.T) {
 }
 
 func TestKeyRotationPublishesNewKeyAndOldTokensStillVerify(t *testing.T) {
-	for name, database := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			srv, r, _ := setup(t, database)
-			b := newBrowser(t, redirectURI)
-			f := r.start()
-			old := r.mustExchange(f, r.login(b, f, testEmail, testPassword))
-			before := jwksKids(t, srv.issuer)
+	for _, eng := range e2e.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			srv, r, _ := setup(t, eng)
+			b := e2e.NewBrowser(t, redirectURI)
+			f := r.Start()
+			old := r.MustExchange(f, r.Login(b, f, testEmail, testPassword))
+			before := jwksKids(t, srv.URL)
 
-			out := srv.cli("", "keys", "rotate")
+			out := srv.CLI("keys", "rotate")
 			if !strings.Contains(out, "published now") {
 				t.Fatalf("keys rotate: %s", out)
 			}
-			srv.stop()
-			srv.start()
-			after := jwksKids(t, srv.issuer)
+			srv.Restart()
+			after := jwksKids(t, srv.URL)
 			if len(after) != 2 || !slices.Contains(after, before[0]) {
 				t.Fatalf("JWKS after rotation = %v, want the old key %v and a new one", after, before)
 			}
-			if list := srv.cli("", "keys", "list"); !strings.Contains(list, "pending") || !strings.Contains(list, "active") {
+			if list := srv.CLI("keys", "list"); !strings.Contains(list, "pending") || !strings.Contains(list, "active") {
 				t.Errorf("keys list:\n%s", list)
 			}
 			// A relying party with a fresh key cache verifies the token the
 			// old key signed.
-			fresh := newRP(t, srv, createdClient{ClientID: r.conf.ClientID, ClientSecret: r.conf.ClientSecret})
-			if _, err := fresh.verifier.Verify(context.Background(), old.oauth.Extra("id_token").(string)); err != nil {
+			fresh := e2e.NewRP(t, srv, e2e.Client{ClientID: r.Config.ClientID, ClientSecret: r.Config.ClientSecret})
+			if _, err := fresh.Verifier.Verify(context.Background(), old.OAuth.Extra("id_token").(string)); err != nil {
 				t.Fatalf("token signed before rotation does not verify: %v", err)
 			}
 		})
@@ -121,13 +119,10 @@ func TestStartupRefusals(t *testing.T) {
 	os.WriteFile(keyFile, []byte("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"), 0o600)  // "0123456789abcdef0123456789abcdef"
 	os.WriteFile(otherKey, []byte("ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=\n"), 0o600) // "fedcba9876543210fedcba9876543210"
 	db := "sqlite://" + filepath.Join(dir, "prod.db")
-	base := []string{"--database", db, "--issuer", "https://login.example.com", "--listen", freePort(t)}
+	base := []string{"--database", db, "--issuer", "https://login.example.com", "--listen", e2e.FreePort(t)}
 	runCode := func(args ...string) (int, string) {
-		var out syncBuffer
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		code := run(ctx, args, strings.NewReader(""), &out, &out, noEnv)
-		return code, out.String()
+		r := e2e.RunCLI(t.Context(), "", args...)
+		return r.Code, r.Output
 	}
 
 	if code, out := runCode(append([]string{"serve", "--master-key-file", keyFile}, base...)...); code != 1 || !strings.Contains(out, "pending migration") {
@@ -168,13 +163,12 @@ func TestStartupRefusals(t *testing.T) {
 }
 
 func TestIssuerWithAPath(t *testing.T) {
-	dir := t.TempDir()
-	srv := startServerAt(t, "/auth", "sqlite://"+dir+"/db.sqlite", dir)
-	srv.createUser(testEmail, testPassword)
-	c := srv.createClient("--name", "App", "--redirect-uri", redirectURI)
-	r := newRP(t, srv, c) // go-oidc checks the document's issuer matches
+	srv := e2e.Start(t, e2e.Options{IssuerPath: "/auth"})
+	srv.CreateUser(testEmail, testPassword)
+	c := srv.CreateClient("--name", "App", "--redirect-uri", redirectURI)
+	r := e2e.NewRP(t, srv, c) // go-oidc checks the document's issuer matches
 	for _, path := range []string{"/keys", "/healthz", "/login?authRequestID=x"} {
-		resp, err := http.Get(srv.issuer + path)
+		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,12 +177,12 @@ func TestIssuerWithAPath(t *testing.T) {
 			t.Errorf("%s not served under the issuer path", path)
 		}
 	}
-	if resp, _ := http.Get(strings.TrimSuffix(srv.issuer, "/auth") + "/keys"); resp == nil || resp.StatusCode != http.StatusNotFound {
+	if resp, _ := http.Get(strings.TrimSuffix(srv.URL, "/auth") + "/keys"); resp == nil || resp.StatusCode != http.StatusNotFound {
 		t.Error("/keys served outside the issuer path")
 	}
-	b := newBrowser(t, redirectURI)
-	f := r.start()
-	if tk := r.mustExchange(f, r.login(b, f, testEmail, testPassword)); tk.claims["iss"] != srv.issuer {
-		t.Errorf("iss = %v", tk.claims["iss"])
+	b := e2e.NewBrowser(t, redirectURI)
+	f := r.Start()
+	if tk := r.MustExchange(f, r.Login(b, f, testEmail, testPassword)); tk.Claims["iss"] != srv.Issuer {
+		t.Errorf("iss = %v", tk.Claims["iss"])
 	}
 }

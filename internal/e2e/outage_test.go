@@ -1,4 +1,4 @@
-package cli
+package e2e_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/stepgate/stepgate/internal/e2e"
 )
 
 // outageLeaks are what no answer given during an outage may contain: SQL
@@ -42,45 +43,35 @@ var outageLeaks = []string{"sql", "pq:", "sqlite", "relation", ".go:", "errortyp
 // TestFrozenDatabaseNeverHangsRequests), and storage.ErrUnavailable on
 // SQLite is covered by TestStoreFailuresNeverReachClients.
 func TestDatabaseOutageIsTheServersFault(t *testing.T) {
-	dsn := os.Getenv("STEPGATE_TEST_POSTGRES_DSN")
+	dsn := e2e.PostgresDSN()
 	if dsn == "" {
 		t.Skip("needs PostgreSQL (STEPGATE_TEST_POSTGRES_DSN); see the comment for why SQLite cannot be stopped faithfully")
 	}
-	dbURL, proxy, target := proxiedPostgres(t, dsn)
-	dir := t.TempDir()
-	srv := startServer(t, dbURL, dir)
-	srv.createUser(testEmail, testPassword, "--name", "Alice")
-	r := newRP(t, srv, srv.createClient("--name", "Test App", "--redirect-uri", redirectURI,
+	dbURL, proxy, target := e2e.ProxiedPostgres(t, dsn)
+	srv := e2e.Start(t, e2e.Options{Database: dbURL})
+	srv.CreateUser(testEmail, testPassword, "--name", "Alice")
+	r := e2e.NewRP(t, srv, srv.CreateClient("--name", "Test App", "--redirect-uri", redirectURI,
 		"--post-logout-redirect-uri", logoutURI))
 
 	// While the database works: a valid code, left unredeemed…
-	fCode := r.start()
-	code := r.login(newBrowser(t, redirectURI), fCode, testEmail, testPassword)
+	fCode := r.Start()
+	code := r.Login(e2e.NewBrowser(t, redirectURI), fCode, testEmail, testPassword)
 	// …tokens from a second login, whose browser keeps its SSO session…
-	sso := newBrowser(t, redirectURI)
-	fTok := r.start()
-	tk := r.mustExchange(fTok, r.login(sso, fTok, testEmail, testPassword))
-	idToken, _ := tk.oauth.Extra("id_token").(string)
-	if tk.oauth.RefreshToken == "" || idToken == "" {
-		t.Fatalf("second login gave no refresh or ID token: %+v", tk.oauth)
+	sso := e2e.NewBrowser(t, redirectURI)
+	fTok := r.Start()
+	tk := r.MustExchange(fTok, r.Login(sso, fTok, testEmail, testPassword))
+	idToken, _ := tk.OAuth.Extra("id_token").(string)
+	if tk.OAuth.RefreshToken == "" || idToken == "" {
+		t.Fatalf("second login gave no refresh or ID token: %+v", tk.OAuth)
 	}
 	// …and a login waiting at its password page.
-	pending := newBrowser(t, redirectURI)
-	loginPage := pending.get(r.start().authURL)
-	if !strings.Contains(loginPage.body, `name="password"`) || !strings.Contains(loginPage.url.RawQuery, "authRequestID=") {
-		t.Fatalf("no password page with an authRequestID: %d %s\n%s", loginPage.status, loginPage.url, loginPage.body)
+	pending := e2e.NewBrowser(t, redirectURI)
+	loginPage := pending.Get(r.Start().AuthURL)
+	if !strings.Contains(loginPage.URL.RawQuery, "authRequestID=") {
+		t.Fatalf("no password page with an authRequestID: %d %s\n%s", loginPage.Status, loginPage.URL, loginPage.Body)
 	}
-	password := url.Values{}
-	for _, h := range hiddenField.FindAllStringSubmatch(loginPage.body, -1) {
-		password.Set(h[1], unescapeHTML(h[2]))
-	}
-	password.Set("email", testEmail)
-	password.Set("password", testPassword)
-	m := formAction.FindStringSubmatch(loginPage.body)
-	if m == nil {
-		t.Fatalf("no form on the password page:\n%s", loginPage.body)
-	}
-	passwordURL, _ := loginPage.url.Parse(unescapeHTML(m[1]))
+	form := loginPage.Form(e2e.WithAction("/login/password")).Set("email", testEmail).Set("password", testPassword)
+	password, passwordURL := form.Values(), form.Action
 
 	proxy.Stop()
 
@@ -97,18 +88,18 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 		start := time.Now()
 		a, err := do()
 		elapsed := time.Since(start)
-		t.Logf("%s: %d in %s", name, a.status, elapsed.Round(time.Millisecond))
-		if err != nil && a.status == 0 {
+		t.Logf("%s: %d in %s", name, a.Status, elapsed.Round(time.Millisecond))
+		if err != nil && a.Status == 0 {
 			t.Errorf("%s: no answer after %s: %v", name, elapsed, err)
 			return a
 		}
 		if elapsed > 10*time.Second {
 			t.Errorf("%s: answered after %s, want within 10 s", name, elapsed)
 		}
-		lower := strings.ToLower(a.body)
+		lower := strings.ToLower(a.Body)
 		for _, leak := range outageLeaks {
 			if strings.Contains(lower, leak) {
-				t.Errorf("%s: body contains %q: %d\n%s", name, leak, a.status, a.body)
+				t.Errorf("%s: body contains %q: %d\n%s", name, leak, a.Status, a.Body)
 			}
 		}
 		return a
@@ -123,19 +114,16 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 		return answer{resp.StatusCode, resp.Header, string(b)}, nil
 	}
 	get := func(u string) *http.Request { req, _ := http.NewRequest("GET", u, nil); return req }
-	basic := func(req *http.Request) *http.Request {
-		req.SetBasicAuth(url.QueryEscape(r.conf.ClientID), url.QueryEscape(r.conf.ClientSecret))
-		return req
-	}
+	basic := r.SetBasicAuth
 	unavailablePage := func(t *testing.T, name string, a answer) {
 		t.Helper()
-		if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" {
-			t.Errorf("%s: %d (Retry-After %q), want 503 with Retry-After\n%s", name, a.status, a.header.Get("Retry-After"), a.body)
+		if a.Status != http.StatusServiceUnavailable || a.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: %d (Retry-After %q), want 503 with Retry-After\n%s", name, a.Status, a.Header.Get("Retry-After"), a.Body)
 		}
-		if !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") {
-			t.Errorf("%s: Content-Type %q, want a page", name, a.header.Get("Content-Type"))
+		if !strings.HasPrefix(a.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: Content-Type %q, want a page", name, a.Header.Get("Content-Type"))
 		}
-		if strings.Contains(a.body, "Invalid sign-in request") {
+		if strings.Contains(a.Body, "Invalid sign-in request") {
 			t.Errorf("%s: says the sign-in request is invalid", name)
 		}
 	}
@@ -155,20 +143,20 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 	oauthCtx := context.WithValue(context.Background(), oauth2.HTTPClient, noFollow(nil))
 
 	t.Run("userinfo with a valid access token", func(t *testing.T) {
-		req := get(r.provider.UserInfoEndpoint())
-		req.Header.Set("Authorization", "Bearer "+tk.oauth.AccessToken)
+		req := get(r.Provider.UserInfoEndpoint())
+		req.Header.Set("Authorization", "Bearer "+tk.OAuth.AccessToken)
 		a := checked(t, "userinfo", func() (answer, error) { return send(noFollow(nil), req) })
-		if a.status == http.StatusUnauthorized || a.status == http.StatusForbidden {
-			t.Errorf("userinfo: %d, the token is valid\n%s", a.status, a.body)
+		if a.Status == http.StatusUnauthorized || a.Status == http.StatusForbidden {
+			t.Errorf("userinfo: %d, the token is valid\n%s", a.Status, a.Body)
 		}
-		if a.status != http.StatusServiceUnavailable && a.status != http.StatusInternalServerError {
-			t.Errorf("userinfo: %d, want 503 (or 500)\n%s", a.status, a.body)
+		if a.Status != http.StatusServiceUnavailable && a.Status != http.StatusInternalServerError {
+			t.Errorf("userinfo: %d, want 503 (or 500)\n%s", a.Status, a.Body)
 		}
-		if ch := a.header.Get("WWW-Authenticate"); strings.Contains(ch, "invalid_token") {
+		if ch := a.Header.Get("WWW-Authenticate"); strings.Contains(ch, "invalid_token") {
 			t.Errorf("userinfo: the outage answer challenges a valid token: %s", ch)
 		}
-		if strings.Contains(strings.ToLower(a.body), "invalid") {
-			t.Errorf("userinfo: body says invalid: %s", a.body)
+		if strings.Contains(strings.ToLower(a.Body), "invalid") {
+			t.Errorf("userinfo: body says invalid: %s", a.Body)
 		}
 	})
 
@@ -193,7 +181,7 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 	t.Run("token exchange of a valid code", func(t *testing.T) {
 		var err error
 		checked(t, "token exchange", func() (answer, error) {
-			_, err = r.conf.Exchange(oauthCtx, code, oauth2.VerifierOption(fCode.verifier))
+			_, err = r.Config.Exchange(oauthCtx, code, oauth2.VerifierOption(fCode.Verifier))
 			return retrieved(err), err
 		})
 		oauthError(t, "token exchange", err)
@@ -201,7 +189,7 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 	t.Run("refresh with a valid refresh token", func(t *testing.T) {
 		var err error
 		checked(t, "refresh", func() (answer, error) {
-			_, err = r.conf.TokenSource(oauthCtx, &oauth2.Token{RefreshToken: tk.oauth.RefreshToken,
+			_, err = r.Config.TokenSource(oauthCtx, &oauth2.Token{RefreshToken: tk.OAuth.RefreshToken,
 				Expiry: time.Now().Add(-time.Hour)}).Token()
 			return retrieved(err), err
 		})
@@ -210,104 +198,104 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 
 	t.Run("introspection of a valid access token", func(t *testing.T) {
 		a := checked(t, "introspect", func() (answer, error) {
-			return send(noFollow(nil), basic(newFormRequest(t, srv.issuer+"/oauth/introspect",
-				url.Values{"token": {tk.oauth.AccessToken}})))
+			return send(noFollow(nil), basic(e2e.NewFormRequest(t, srv.URL+"/oauth/introspect",
+				url.Values{"token": {tk.OAuth.AccessToken}})))
 		})
-		if a.status == http.StatusUnauthorized {
-			t.Errorf("introspect: 401 for a valid client\n%s", a.body)
+		if a.Status == http.StatusUnauthorized {
+			t.Errorf("introspect: 401 for a valid client\n%s", a.Body)
 		}
 		var out struct {
 			Active *bool  `json:"active"`
 			Error  string `json:"error"`
 		}
-		json.Unmarshal([]byte(a.body), &out)
+		json.Unmarshal([]byte(a.Body), &out)
 		if out.Active != nil && !*out.Active {
-			t.Errorf(`introspect: {"active":false} for a valid token: %s`, a.body)
+			t.Errorf(`introspect: {"active":false} for a valid token: %s`, a.Body)
 		}
-		serverFault(t, "introspect", a.status, a.header, out.Error)
+		serverFault(t, "introspect", a.Status, a.Header, out.Error)
 	})
 
 	t.Run("authorize with a valid client and redirect URI", func(t *testing.T) {
 		for _, who := range []struct {
 			name string
 			jar  http.CookieJar
-		}{{"new browser", nil}, {"browser with an SSO session", sso.client.Jar}} {
+		}{{"new browser", nil}, {"browser with an SSO session", sso.Client.Jar}} {
 			name := "authorize (" + who.name + ")"
-			a := checked(t, name, func() (answer, error) { return send(noFollow(who.jar), get(r.start().authURL)) })
+			a := checked(t, name, func() (answer, error) { return send(noFollow(who.jar), get(r.Start().AuthURL)) })
 			unavailablePage(t, name, a)
 		}
 	})
 
 	t.Run("end_session with a valid id_token_hint", func(t *testing.T) {
-		u := srv.issuer + "/end_session?" + url.Values{"id_token_hint": {idToken},
+		u := srv.URL + "/end_session?" + url.Values{"id_token_hint": {idToken},
 			"post_logout_redirect_uri": {logoutURI}, "state": {"bye"}}.Encode()
-		a := checked(t, "end_session", func() (answer, error) { return send(noFollow(sso.client.Jar), get(u)) })
-		if a.status < 500 {
-			t.Errorf("end_session: %d, want a 5xx page\n%s", a.status, a.body)
+		a := checked(t, "end_session", func() (answer, error) { return send(noFollow(sso.Client.Jar), get(u)) })
+		if a.Status < 500 {
+			t.Errorf("end_session: %d, want a 5xx page\n%s", a.Status, a.Body)
 		}
-		if !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") {
-			t.Errorf("end_session: Content-Type %q, want a page", a.header.Get("Content-Type"))
+		if !strings.HasPrefix(a.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("end_session: Content-Type %q, want a page", a.Header.Get("Content-Type"))
 		}
-		if strings.Contains(strings.ToLower(a.body), "id_token_hint") {
-			t.Errorf("end_session: blames the id_token_hint: %s", a.body)
+		if strings.Contains(strings.ToLower(a.Body), "id_token_hint") {
+			t.Errorf("end_session: blames the id_token_hint: %s", a.Body)
 		}
-		if a.status == http.StatusServiceUnavailable && a.header.Get("Retry-After") == "" {
+		if a.Status == http.StatusServiceUnavailable && a.Header.Get("Retry-After") == "" {
 			t.Errorf("end_session: 503 without Retry-After")
 		}
 	})
 
 	t.Run("login page and password POST", func(t *testing.T) {
-		a := checked(t, "login page", func() (answer, error) { return send(noFollow(pending.client.Jar), get(loginPage.url.String())) })
+		a := checked(t, "login page", func() (answer, error) { return send(noFollow(pending.Client.Jar), get(loginPage.URL.String())) })
 		unavailablePage(t, "login page", a)
 		a = checked(t, "password POST", func() (answer, error) {
-			return send(noFollow(pending.client.Jar), newFormRequest(t, passwordURL.String(), password))
+			return send(noFollow(pending.Client.Jar), e2e.NewFormRequest(t, passwordURL.String(), password))
 		})
 		unavailablePage(t, "password POST", a)
 	})
 
 	t.Run("readyz", func(t *testing.T) {
-		a := checked(t, "readyz", func() (answer, error) { return send(noFollow(nil), get(srv.issuer+"/readyz")) })
-		if a.status != http.StatusServiceUnavailable {
-			t.Errorf("/readyz: %d, want 503", a.status)
+		a := checked(t, "readyz", func() (answer, error) { return send(noFollow(nil), get(srv.URL+"/readyz")) })
+		if a.Status != http.StatusServiceUnavailable {
+			t.Errorf("/readyz: %d, want 503", a.Status)
 		}
 	})
 
 	// The operator gets the detail the clients did not.
-	if !strings.Contains(srv.logs.String(), "connection refused") {
+	if !strings.Contains(srv.Logs(), "connection refused") {
 		t.Errorf("the log does not say why the database failed")
 	}
 
 	// The database comes back at the same address: StepGate reconnects by
 	// itself and every credential it answered for during the outage works.
 	forward(t, proxy.Addr(), target)
-	if !srv.readyWithin(20 * time.Second) {
+	if !srv.ReadyWithin(20 * time.Second) {
 		t.Fatal("/readyz did not recover once the database was back")
 	}
-	if _, err := r.exchange(fCode, code); err != nil {
+	if _, err := r.Exchange(fCode, code); err != nil {
 		t.Errorf("the code did not survive the outage: %v", err)
 	}
-	if _, err := r.conf.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tk.oauth.RefreshToken,
+	if _, err := r.Config.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tk.OAuth.RefreshToken,
 		Expiry: time.Now().Add(-time.Hour)}).Token(); err != nil {
 		t.Errorf("the refresh token did not survive the outage: %v", err)
 	}
-	req := get(r.provider.UserInfoEndpoint())
-	req.Header.Set("Authorization", "Bearer "+tk.oauth.AccessToken)
-	if a, err := send(http.DefaultClient, req); err != nil || a.status != http.StatusOK {
-		t.Errorf("userinfo after the outage: %d %v %s", a.status, err, a.body)
+	req := get(r.Provider.UserInfoEndpoint())
+	req.Header.Set("Authorization", "Bearer "+tk.OAuth.AccessToken)
+	if a, err := send(http.DefaultClient, req); err != nil || a.Status != http.StatusOK {
+		t.Errorf("userinfo after the outage: %d %v %s", a.Status, err, a.Body)
 	}
 	// The waiting login goes on with the same form…
-	if a, err := send(noFollow(pending.client.Jar), newFormRequest(t, passwordURL.String(), password)); err != nil ||
-		a.status != http.StatusSeeOther && a.status != http.StatusFound {
-		t.Errorf("password POST after the outage: %d %v\n%s", a.status, err, a.body)
+	if a, err := send(noFollow(pending.Client.Jar), e2e.NewFormRequest(t, passwordURL.String(), password)); err != nil ||
+		a.Status != http.StatusSeeOther && a.Status != http.StatusFound {
+		t.Errorf("password POST after the outage: %d %v\n%s", a.Status, err, a.Body)
 	}
 	// …and the same sign-out request is honoured (last: it ends the tokens).
-	bye := srv.issuer + "/end_session?" + url.Values{"id_token_hint": {idToken},
+	bye := srv.URL + "/end_session?" + url.Values{"id_token_hint": {idToken},
 		"post_logout_redirect_uri": {logoutURI}, "state": {"bye"}}.Encode()
-	if a, err := send(noFollow(sso.client.Jar), get(bye)); err != nil || a.status != http.StatusFound ||
-		!strings.HasPrefix(a.header.Get("Location"), logoutURI) {
-		t.Errorf("end_session after the outage: %d %v Location %q\n%s", a.status, err, a.header.Get("Location"), a.body)
+	if a, err := send(noFollow(sso.Client.Jar), get(bye)); err != nil || a.Status != http.StatusFound ||
+		!strings.HasPrefix(a.Header.Get("Location"), logoutURI) {
+		t.Errorf("end_session after the outage: %d %v Location %q\n%s", a.Status, err, a.Header.Get("Location"), a.Body)
 	}
-	srv.stop() // while the database is still there (cleanups would close the forwarder first)
+	srv.Stop() // while the database is still there (cleanups would close the forwarder first)
 }
 
 // retrieved is the token endpoint's answer inside an x/oauth2 error, for
@@ -315,16 +303,16 @@ func TestDatabaseOutageIsTheServersFault(t *testing.T) {
 func retrieved(err error) answer {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		return answer{status: re.Response.StatusCode, header: re.Response.Header, body: string(re.Body)}
+		return answer{Status: re.Response.StatusCode, Header: re.Response.Header, Body: string(re.Body)}
 	}
 	return answer{}
 }
 
 // answer is one response, read.
 type answer struct {
-	status int
-	header http.Header
-	body   string
+	Status int
+	Header http.Header
+	Body   string
 }
 
 // forward serves addr again, forwarding to target, until the test ends: the

@@ -1,13 +1,11 @@
-package cli
+package e2e_test
 
 import (
-	"context"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/stepgate/stepgate/internal/e2e"
 	"github.com/stepgate/stepgate/storage"
-	"github.com/stepgate/stepgate/storage/sqlstore"
 )
 
 // Turning OTP off on the last two applications using it, at the same time:
@@ -16,19 +14,13 @@ import (
 // without --confirm-remove-bindings. Were both to see the other still on,
 // both would succeed and the bindings would stay with nothing using OTP.
 func TestOTPOffOnTheLastTwoApplicationsAtOnce(t *testing.T) {
-	for name, database := range engines(t) {
-		t.Run(name, func(t *testing.T) {
+	for _, eng := range e2e.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			dbURL := database(t, dir)
-			srv := startServer(t, dbURL, dir)
-			userID := srv.createUser(testEmail, testPassword)
-			st, err := sqlstore.Open(context.Background(), dbURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			now := time.Now()
+			srv := e2e.Start(t, e2e.Options{Engine: eng})
+			userID := srv.CreateUser(testEmail, testPassword)
+			st := srv.Store()
+			now := srv.Clock.Now()
 			must := func(err error) {
 				t.Helper()
 				if err != nil {
@@ -38,16 +30,16 @@ func TestOTPOffOnTheLastTwoApplicationsAtOnce(t *testing.T) {
 			must(st.PutPendingFactor(t.Context(), &storage.FactorBinding{ID: "b1", UserID: userID,
 				Kind: storage.FactorTOTP, SealedSecret: []byte("sealed"), CreatedAt: now}))
 			must(st.ConfirmFactor(t.Context(), "b1", now, 1))
-			a := srv.createClient("--name", "A", "--redirect-uri", redirectURI).ClientID
-			b := srv.createClient("--name", "B", "--redirect-uri", redirectURI).ClientID
+			a := srv.CreateClient("--name", "A", "--redirect-uri", redirectURI).ClientID
+			b := srv.CreateClient("--name", "B", "--redirect-uri", redirectURI).ClientID
 
 			for round := range 8 {
-				srv.cli("", "client", "set-factors", a, "--otp=on")
-				srv.cli("", "client", "set-factors", b, "--otp=on")
+				srv.CLI("client", "set-factors", a, "--otp=on")
+				srv.CLI("client", "set-factors", b, "--otp=on")
 				var wg sync.WaitGroup
 				codes := make([]int, 2)
 				for i, id := range []string{a, b} {
-					wg.Go(func() { _, codes[i] = srv.cliCode("", "client", "set-factors", id, "--otp=off") })
+					wg.Go(func() { codes[i] = srv.RunCLI("", "client", "set-factors", id, "--otp=off").Code })
 				}
 				wg.Wait()
 				if (codes[0] == 0) == (codes[1] == 0) {

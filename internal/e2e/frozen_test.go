@@ -1,15 +1,15 @@
-package cli
+package e2e_test
 
 import (
 	"context"
 	"database/sql"
 	"net/http"
 	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stepgate/stepgate/internal/e2e"
 )
 
 // A database that stops answering (not refusing: silent) must never hang
@@ -19,10 +19,11 @@ import (
 // EXCLUSIVE (in WAL mode that stops writers; readers go on).
 func TestFrozenDatabaseNeverHangsRequests(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel() // each engine waits out its timeouts; they need not wait in turn
 		dir := t.TempDir()
 		path := dir + "/stepgate.db"
 		var lock *sql.Conn
-		frozenScenario(t, "sqlite://"+path, dir, false,
+		frozenScenario(t, e2e.Options{DataDir: dir}, false,
 			func() {
 				db, err := sql.Open("sqlite", "file:"+path)
 				if err != nil {
@@ -41,10 +42,11 @@ func TestFrozenDatabaseNeverHangsRequests(t *testing.T) {
 				lock.Close()
 			})
 	})
-	if dsn := os.Getenv("STEPGATE_TEST_POSTGRES_DSN"); dsn != "" {
+	if dsn := e2e.PostgresDSN(); dsn != "" {
 		t.Run("postgres", func(t *testing.T) {
-			dbURL, proxy, _ := proxiedPostgres(t, dsn)
-			frozenScenario(t, dbURL, t.TempDir(), true, proxy.Pause, proxy.Resume)
+			t.Parallel()
+			dbURL, proxy, _ := e2e.ProxiedPostgres(t, dsn)
+			frozenScenario(t, e2e.Options{Database: dbURL}, true, proxy.Pause, proxy.Resume)
 		})
 	}
 }
@@ -52,36 +54,24 @@ func TestFrozenDatabaseNeverHangsRequests(t *testing.T) {
 // frozenScenario prepares a login in progress, an unredeemed code and
 // issued tokens, freezes the database and sends every kind of
 // database-bound request at once.
-func frozenScenario(t *testing.T, database, dir string, readsFreeze bool, freeze, thaw func()) {
-	srv := startServer(t, database, dir)
-	srv.createUser(testEmail, testPassword, "--name", "Alice")
-	c := srv.createClient("--name", "Test App", "--redirect-uri", redirectURI)
-	r := newRP(t, srv, c)
+func frozenScenario(t *testing.T, o e2e.Options, readsFreeze bool, freeze, thaw func()) {
+	srv := e2e.Start(t, o)
+	srv.CreateUser(testEmail, testPassword, "--name", "Alice")
+	c := srv.CreateClient("--name", "Test App", "--redirect-uri", redirectURI)
+	r := e2e.NewRP(t, srv, c)
 
-	b := newBrowser(t, redirectURI)
-	issued := r.mustExchange(func() (flow, string) { f := r.start(); return f, r.login(b, f, testEmail, testPassword) }())
-	codeFlow := r.start()
-	code := r.login(newBrowser(t, redirectURI), codeFlow, testEmail, testPassword)
-	pending := r.start()
-	pb := newBrowser(t, redirectURI)
-	loginPage := pb.get(pending.authURL)
-	if !strings.Contains(loginPage.body, `name="password"`) {
-		t.Fatalf("no password page: %d %s", loginPage.status, loginPage.body)
-	}
-	form := url.Values{}
-	for _, h := range hiddenField.FindAllStringSubmatch(loginPage.body, -1) {
-		form.Set(h[1], unescapeHTML(h[2]))
-	}
-	form.Set("email", testEmail)
-	form.Set("password", testPassword)
-	passwordURL, _ := loginPage.url.Parse(unescapeHTML(formAction.FindStringSubmatch(loginPage.body)[1]))
+	b := e2e.NewBrowser(t, redirectURI)
+	issued := r.MustExchange(func() (e2e.Flow, string) { f := r.Start(); return f, r.Login(b, f, testEmail, testPassword) }())
+	codeFlow := r.Start()
+	code := r.Login(e2e.NewBrowser(t, redirectURI), codeFlow, testEmail, testPassword)
+	pending := r.Start()
+	pb := e2e.NewBrowser(t, redirectURI)
+	loginPage := pb.Get(pending.AuthURL)
+	password := loginPage.Form(e2e.WithAction("/login/password")).Set("email", testEmail).Set("password", testPassword)
 
-	basic := func(req *http.Request) *http.Request {
-		req.SetBasicAuth(url.QueryEscape(r.conf.ClientID), url.QueryEscape(r.conf.ClientSecret))
-		return req
-	}
+	basic := r.SetBasicAuth
 	bearer := func(req *http.Request) *http.Request {
-		req.Header.Set("Authorization", "Bearer "+issued.oauth.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+issued.OAuth.AccessToken)
 		return req
 	}
 	get := func(u string) *http.Request { req, _ := http.NewRequest("GET", u, nil); return req }
@@ -90,20 +80,20 @@ func frozenScenario(t *testing.T, database, dir string, readsFreeze bool, freeze
 		req   *http.Request
 		limit time.Duration
 	}{
-		{"authorize", get(r.start().authURL), 10 * time.Second},
-		{"login page", get(loginPage.url.String()), 10 * time.Second},
-		{"password POST", newFormRequest(t, passwordURL.String(), form), 10 * time.Second},
-		{"token", basic(newFormRequest(t, r.provider.Endpoint().TokenURL, url.Values{
+		{"authorize", get(r.Start().AuthURL), 10 * time.Second},
+		{"login page", get(loginPage.URL.String()), 10 * time.Second},
+		{"password POST", e2e.NewFormRequest(t, password.Action.String(), password.Values()), 10 * time.Second},
+		{"token", basic(e2e.NewFormRequest(t, r.Provider.Endpoint().TokenURL, url.Values{
 			"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI},
-			"code_verifier": {codeFlow.verifier}})), 10 * time.Second},
-		{"refresh", basic(newFormRequest(t, r.provider.Endpoint().TokenURL, url.Values{
-			"grant_type": {"refresh_token"}, "refresh_token": {issued.oauth.RefreshToken}})), 10 * time.Second},
-		{"userinfo", bearer(get(r.provider.UserInfoEndpoint())), 10 * time.Second},
-		{"introspect", basic(newFormRequest(t, srv.issuer+"/oauth/introspect", url.Values{"token": {issued.oauth.AccessToken}})), 10 * time.Second},
-		{"readyz", get(srv.issuer + "/readyz"), 3500 * time.Millisecond},
+			"code_verifier": {codeFlow.Verifier}})), 10 * time.Second},
+		{"refresh", basic(e2e.NewFormRequest(t, r.Provider.Endpoint().TokenURL, url.Values{
+			"grant_type": {"refresh_token"}, "refresh_token": {issued.OAuth.RefreshToken}})), 10 * time.Second},
+		{"userinfo", bearer(get(r.Provider.UserInfoEndpoint())), 10 * time.Second},
+		{"introspect", basic(e2e.NewFormRequest(t, srv.URL+"/oauth/introspect", url.Values{"token": {issued.OAuth.AccessToken}})), 10 * time.Second},
+		{"readyz", get(srv.URL + "/readyz"), 3500 * time.Millisecond},
 	}
 	// The login page and the password form need the browser's cookies.
-	for _, ck := range pb.client.Jar.Cookies(loginPage.url) {
+	for _, ck := range pb.Client.Jar.Cookies(loginPage.URL) {
 		requests[1].req.AddCookie(ck)
 		requests[2].req.AddCookie(ck)
 	}
@@ -113,7 +103,7 @@ func frozenScenario(t *testing.T, database, dir string, readsFreeze bool, freeze
 	client := &http.Client{Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	type result struct {
-		status  int
+		Status  int
 		err     error
 		elapsed time.Duration
 	}
@@ -126,14 +116,14 @@ func frozenScenario(t *testing.T, database, dir string, readsFreeze bool, freeze
 			results[i] = result{err: err, elapsed: time.Since(start)}
 			if err == nil {
 				resp.Body.Close()
-				results[i].status = resp.StatusCode
+				results[i].Status = resp.StatusCode
 			}
 		})
 	}
 	wg.Wait()
 	for i, rq := range requests {
 		res := results[i]
-		t.Logf("%s: %d in %s", rq.name, res.status, res.elapsed.Round(time.Millisecond))
+		t.Logf("%s: %d in %s", rq.name, res.Status, res.elapsed.Round(time.Millisecond))
 		switch {
 		case res.err != nil:
 			t.Errorf("%s: no answer: %v (after %s)", rq.name, res.err, res.elapsed)
@@ -141,13 +131,13 @@ func frozenScenario(t *testing.T, database, dir string, readsFreeze bool, freeze
 			t.Errorf("%s answered after %s, want within %s", rq.name, res.elapsed, rq.limit)
 		}
 	}
-	if readsFreeze && results[len(results)-1].status != http.StatusServiceUnavailable {
-		t.Errorf("/readyz on a frozen database = %d, want 503", results[len(results)-1].status)
+	if readsFreeze && results[len(results)-1].Status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz on a frozen database = %d, want 503", results[len(results)-1].Status)
 	}
 
 	// Thawed, the server recovers without a restart.
 	thaw()
-	if !srv.readyWithin(20 * time.Second) {
+	if !srv.ReadyWithin(20 * time.Second) {
 		t.Fatal("/readyz did not recover after the database thawed")
 	}
 }
@@ -155,15 +145,13 @@ func frozenScenario(t *testing.T, database, dir string, readsFreeze bool, freeze
 // /readyz only reads: on a database whose tables were dropped under the
 // running server it says 503 and creates nothing, not even schema_migrations.
 func TestReadyzOnDroppedTablesCreatesNothing(t *testing.T) {
-	for name, database := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			dbURL := database(t, dir)
-			srv := startServer(t, dbURL, dir)
-			driver, dsn, tables := "postgres", dbURL,
+	for _, eng := range e2e.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			srv := e2e.Start(t, e2e.Options{Engine: eng})
+			driver, dsn, tables := "postgres", srv.Database(),
 				`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`
-			if name == "sqlite" {
-				driver, dsn, tables = "sqlite", "file:"+dir+"/stepgate.db",
+			if !eng.Postgres() {
+				driver, dsn, tables = "sqlite", "file:"+srv.DataDir+"/stepgate.db",
 					`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
 			}
 			db, err := sql.Open(driver, dsn)
@@ -185,13 +173,13 @@ func TestReadyzOnDroppedTablesCreatesNothing(t *testing.T) {
 				}
 				return out
 			}
-			if name == "sqlite" {
+			if !eng.Postgres() {
 				db.Exec(`PRAGMA foreign_keys = OFF`)
 			}
 			db.SetMaxOpenConns(1) // the PRAGMA holds for this one connection
 			for _, tbl := range list() {
 				cascade := " CASCADE"
-				if name == "sqlite" {
+				if !eng.Postgres() {
 					cascade = ""
 				}
 				if _, err := db.Exec(`DROP TABLE IF EXISTS ` + tbl + cascade); err != nil {
@@ -199,7 +187,7 @@ func TestReadyzOnDroppedTablesCreatesNothing(t *testing.T) {
 				}
 			}
 			for range 2 {
-				resp, err := http.Get(srv.issuer + "/readyz")
+				resp, err := http.Get(srv.URL + "/readyz")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,12 +1,14 @@
-package cli
+package e2e_test
 
 import (
 	"encoding/csv"
 	"encoding/json"
+	"os/user"
 	"strings"
 	"testing"
 
 	"github.com/stepgate/stepgate/audit/audittest"
+	"github.com/stepgate/stepgate/internal/e2e"
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -17,33 +19,22 @@ func gbDB(t *testing.T) string {
 }
 
 func TestAuditRowsCarryWhereFromAndNoSecrets(t *testing.T) {
-	for name, database := range engines(t) {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			geo := gbDB(t)
-			srv := startServer(t, database(t, dir), dir, "--geoip-db", geo, "--trusted-proxies", "127.0.0.1")
-			srv.createUser(testEmail, testPassword)
-			c := srv.createClient("--name", "App", "--redirect-uri", redirectURI)
-			r := newRP(t, srv, c)
+	for _, eng := range e2e.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			srv := e2e.Start(t, e2e.Options{Engine: eng, Args: []string{"--geoip-db", gbDB(t), "--trusted-proxies", "127.0.0.1"}})
+			srv.CreateUser(testEmail, testPassword)
+			c := srv.CreateClient("--name", "App", "--redirect-uri", redirectURI)
+			r := e2e.NewRP(t, srv, c)
 
-			b := newBrowser(t, redirectURI)
-			f := r.start()
-			p := b.get(f.authURL)
-			m := formAction.FindStringSubmatch(p.body)
-			form := map[string]string{"email": testEmail, "password": "wrong password"}
-			for _, h := range hiddenField.FindAllStringSubmatch(p.body, -1) {
-				form[h[1]] = unescapeHTML(h[2])
-			}
-			values := make(map[string][]string)
-			for k, v := range form {
-				values[k] = []string{v}
-			}
-			req := newFormRequest(t, srv.issuer+unescapeHTML(m[1]), values)
+			b := e2e.NewBrowser(t, redirectURI)
+			f := r.Start()
+			form := b.Get(f.AuthURL).Form(e2e.WithAction("/login/password")).Set("email", testEmail).Set("password", "wrong password")
+			req := e2e.NewFormRequest(t, form.Action.String(), form.Values())
 			req.Header.Set("X-Forwarded-For", "81.2.69.160")
 			req.Header.Set("User-Agent", "TestAgent/1.0")
-			b.do(req)
+			b.Do(req)
 
-			evs := srv.auditOf(storage.AuditFilter{Type: mfa.EventPassword})
+			evs := srv.Audit(storage.AuditFilter{Type: mfa.EventPassword})
 			if len(evs) != 1 {
 				t.Fatalf("%d password events", len(evs))
 			}
@@ -55,7 +46,7 @@ func TestAuditRowsCarryWhereFromAndNoSecrets(t *testing.T) {
 			}
 
 			// The CLI lists it; nothing secret is in any row.
-			out := srv.cli("", "audit", "list", "--user", testEmail, "--json")
+			out := srv.CLI("audit", "list", "--user", testEmail, "--json")
 			var rows []map[string]any
 			if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil || len(rows) != 1 {
 				t.Fatalf("audit list --json: %v %s", err, out)
@@ -64,7 +55,7 @@ func TestAuditRowsCarryWhereFromAndNoSecrets(t *testing.T) {
 				rows[0]["type_label"] != "Primary authentication - Password" || rows[0]["actor"] != "" {
 				t.Errorf("audit list row = %v", rows[0])
 			}
-			out = srv.cli("", "audit", "list", "--result", "failure", "--since", "1h", "--csv")
+			out = srv.CLI("audit", "list", "--result", "failure", "--since", "1h", "--csv")
 			recs, err := csv.NewReader(strings.NewReader(out[strings.Index(out, "time,"):])).ReadAll()
 			if err != nil || len(recs) != 2 {
 				t.Fatalf("audit list --csv: %v %q", err, out)
@@ -77,21 +68,16 @@ func TestAuditRowsCarryWhereFromAndNoSecrets(t *testing.T) {
 }
 
 func TestForwardedForIsIgnoredFromUntrustedPeers(t *testing.T) {
-	dir := t.TempDir()
-	srv := startServer(t, "sqlite://"+dir+"/db.sqlite", dir, "--geoip-db", gbDB(t))
-	c := srv.createClient("--name", "App", "--redirect-uri", redirectURI)
-	r := newRP(t, srv, c)
-	b := newBrowser(t, redirectURI)
-	f := r.start()
-	p := b.get(f.authURL)
-	values := map[string][]string{"email": {"x@example.com"}, "password": {"nope"}}
-	for _, h := range hiddenField.FindAllStringSubmatch(p.body, -1) {
-		values[h[1]] = []string{unescapeHTML(h[2])}
-	}
-	req := newFormRequest(t, srv.issuer+"/login/password", values)
+	srv := e2e.Start(t, e2e.Options{Args: []string{"--geoip-db", gbDB(t)}})
+	c := srv.CreateClient("--name", "App", "--redirect-uri", redirectURI)
+	r := e2e.NewRP(t, srv, c)
+	b := e2e.NewBrowser(t, redirectURI)
+	f := r.Start()
+	form := b.Get(f.AuthURL).Form(e2e.WithAction("/login/password")).Set("email", "x@example.com").Set("password", "nope")
+	req := e2e.NewFormRequest(t, form.Action.String(), form.Values())
 	req.Header.Set("X-Forwarded-For", "81.2.69.160")
-	b.do(req)
-	evs := srv.auditOf(storage.AuditFilter{Type: mfa.EventPassword})
+	b.Do(req)
+	evs := srv.Audit(storage.AuditFilter{Type: mfa.EventPassword})
 	if len(evs) != 1 || evs[0].IP != "127.0.0.1" || evs[0].Country != "" || evs[0].Reason != mfa.ReasonUnknownUser {
 		t.Fatalf("audit rows = %+v", evs)
 	}
@@ -100,17 +86,17 @@ func TestForwardedForIsIgnoredFromUntrustedPeers(t *testing.T) {
 // Commands write their audit rows as cli:<os user>; the list filters by code,
 // refuses anything else with the valid codes, and shows code, label and actor.
 func TestAuditListShowsCodeLabelAndTheCLIActor(t *testing.T) {
-	dir := t.TempDir()
-	srv := startServer(t, "sqlite://"+dir+"/db.sqlite", dir)
-	srv.createUser(testEmail, testPassword)
-	srv.cli("", "user", "unlock", testEmail)
-	srv.cli("", "user", "backup-codes", "regenerate", testEmail)
-	actor := cliActor(env{getenv: noEnv})
-	if !strings.HasPrefix(actor, "cli:") {
-		t.Fatalf("actor %q, want cli:<os user>", actor)
+	srv := e2e.Start(t, e2e.Options{})
+	srv.CreateUser(testEmail, testPassword)
+	srv.CLI("user", "unlock", testEmail)
+	srv.CLI("user", "backup-codes", "regenerate", testEmail)
+	me, err := user.Current()
+	if err != nil || me.Username == "" {
+		t.Fatalf("no OS user to expect in the actor (cli:<os user>): %v", err)
 	}
+	actor := mfa.ActorCLI + ":" + me.Username
 
-	out := srv.cli("", "audit", "list", "--type", "account.unlock", "--json")
+	out := srv.CLI("audit", "list", "--type", "account.unlock", "--json")
 	var rows []map[string]any
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("audit list --json: %v %s", err, out)
@@ -120,7 +106,7 @@ func TestAuditListShowsCodeLabelAndTheCLIActor(t *testing.T) {
 		t.Errorf("row %v", rows[0])
 	}
 
-	out = srv.cli("", "audit", "list", "--type", "mfa.backup_codes.regenerate", "--csv")
+	out = srv.CLI("audit", "list", "--type", "mfa.backup_codes.regenerate", "--csv")
 	recs, err := csv.NewReader(strings.NewReader(out[strings.Index(out, "time,"):])).ReadAll()
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("audit list --csv: %v %q", err, out)
@@ -130,20 +116,20 @@ func TestAuditListShowsCodeLabelAndTheCLIActor(t *testing.T) {
 		t.Errorf("csv %q", recs)
 	}
 
-	out = srv.cli("", "audit", "list")
+	out = srv.CLI("audit", "list")
 	for _, want := range []string{"LABEL", "ACTOR", "account.unlock", "Account unlocked", actor} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
 
-	out, code := srv.cliCode("", "audit", "list", "--type", "Account unlocked")
-	if code != 2 || !strings.Contains(out, `type "Account unlocked"`) {
-		t.Errorf("a label as --type: exit %d, %s", code, out)
+	res := srv.RunCLI("", "audit", "list", "--type", "Account unlocked")
+	if res.Code != 2 || !strings.Contains(res.Stderr, `type "Account unlocked"`) {
+		t.Errorf("a label as --type: exit %d, %s", res.Code, res.Output)
 	}
 	for _, c := range mfa.EventCodes() {
-		if !strings.Contains(out, c) {
-			t.Errorf("the error does not list %s: %s", c, out)
+		if !strings.Contains(res.Stderr, c) {
+			t.Errorf("the error does not list %s: %s", c, res.Stderr)
 		}
 	}
 }
