@@ -46,7 +46,7 @@ func TestAuditRowsCarryWhereFromAndNoSecrets(t *testing.T) {
 			}
 
 			// The CLI lists it; nothing secret is in any row.
-			out := srv.CLI("audit", "list", "--user", testEmail, "--json")
+			out := srv.CLI("audit", "list", "--user", testEmail, "--type", mfa.EventPassword, "--json")
 			var rows []map[string]any
 			if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil || len(rows) != 1 {
 				t.Fatalf("audit list --json: %v %s", err, out)
@@ -88,7 +88,7 @@ func TestForwardedForIsIgnoredFromUntrustedPeers(t *testing.T) {
 func TestAuditListShowsCodeLabelAndTheCLIActor(t *testing.T) {
 	srv := e2e.Start(t, e2e.Options{})
 	srv.CreateUser(testEmail, testPassword)
-	srv.CLI("user", "unlock", testEmail)
+	srv.CLI("user", "disable", testEmail)
 	srv.CLI("user", "backup-codes", "regenerate", testEmail)
 	me, err := user.Current()
 	if err != nil || me.Username == "" {
@@ -96,13 +96,12 @@ func TestAuditListShowsCodeLabelAndTheCLIActor(t *testing.T) {
 	}
 	actor := mfa.ActorCLI + ":" + me.Username
 
-	out := srv.CLI("audit", "list", "--type", "account.unlock", "--json")
+	out := srv.CLI("audit", "list", "--type", "admin.user.disable", "--json")
 	var rows []map[string]any
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("audit list --json: %v %s", err, out)
 	}
-	if rows[0]["type"] != "account.unlock" || rows[0]["type_label"] != "Account unlocked" || rows[0]["actor"] != actor ||
-		rows[0]["detail"] != "" {
+	if rows[0]["type"] != "admin.user.disable" || rows[0]["type_label"] != "User disabled" || rows[0]["actor"] != actor {
 		t.Errorf("row %v", rows[0])
 	}
 
@@ -117,7 +116,7 @@ func TestAuditListShowsCodeLabelAndTheCLIActor(t *testing.T) {
 	}
 
 	out = srv.CLI("audit", "list")
-	for _, want := range []string{"LABEL", "ACTOR", "account.unlock", "Account unlocked", actor} {
+	for _, want := range []string{"LABEL", "ACTOR", "admin.user.disable", "User disabled", actor} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
