@@ -48,9 +48,13 @@ type Server struct {
 type Option func(*config)
 
 type config struct {
-	starttls, implicit bool
-	listen             string
+	starttls, implicit, anonymous bool
+	listen                        string
 }
+
+// WithAnonymous accepts mail from clients that do not authenticate, as
+// Mailpit does by default.
+func WithAnonymous() Option { return func(c *config) { c.anonymous = true } }
 
 // WithListenAddr listens on addr instead of 127.0.0.1:0, e.g. on
 // 127.0.0.2:0 to test what a client does with a host that is not
@@ -76,7 +80,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	s := &Server{implicit: cfg.implicit, arrived: make(chan struct{})}
 
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &session{s: s}, nil
+		return &session{s: s, authed: cfg.anonymous}, nil
 	}))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true // AUTH PLAIN without TLS: loopback only
