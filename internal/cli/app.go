@@ -38,7 +38,7 @@ func newLogger(cfg *Config, e env) *slog.Logger {
 func open(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*app, error) {
 	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Timeout(cfg.DatabaseTimeout))
 	if err != nil {
-		return nil, err
+		return nil, databaseError{err}
 	}
 	a := &app{cfg: cfg, log: log, store: st}
 	if migrate {

@@ -104,8 +104,29 @@ func runEnv(ctx context.Context, e env, args []string) int {
 			log = newLogger(p.cfg, e)
 		}
 		err = p.cmd.run(ctx, e, p.cfg, log)
+		if log != nil && isDatabaseFailure(err) {
+			log.Error("database failure", "err", err)
+			err = errDatabase
+		}
 	}
 	return report(e, err)
+}
+
+// errDatabase is what a command says when the database failed it. The
+// cause (driver text, SQL) goes to the log line before it, never into the
+// message itself.
+var errDatabase = errors.New("the database could not be used (unreachable, timed out, or it refused the operation); " +
+	"the log line above has the cause")
+
+// databaseError marks an error of connecting to the database.
+type databaseError struct{ cause error }
+
+func (d databaseError) Error() string { return d.cause.Error() }
+func (d databaseError) Unwrap() error { return d.cause }
+
+func isDatabaseFailure(err error) bool {
+	var de databaseError
+	return errors.As(err, &de) || errors.Is(err, storage.ErrUnavailable)
 }
 
 // report writes what went wrong, if anything, and returns the exit code:

@@ -86,8 +86,8 @@ func printSecret(w io.Writer, cs *admin.ClientSecret) {
 
 type clientCreateCmd struct {
 	Name                  string        `placeholder:"NAME" help:"application name shown on the login page (required)"`
-	RedirectURI           listValue     `name:"redirect-uri" placeholder:"URI" help:"allowed redirect URI (repeatable; at least one)"`
-	PostLogoutRedirectURI listValue     `name:"post-logout-redirect-uri" placeholder:"URI" help:"allowed post-logout redirect URI (repeatable)"`
+	RedirectURI           uriValue      `name:"redirect-uri" placeholder:"URI" help:"allowed redirect URI (repeatable; at least one)"`
+	PostLogoutRedirectURI uriValue      `name:"post-logout-redirect-uri" placeholder:"URI" help:"allowed post-logout redirect URI (repeatable)"`
 	Public                bool          `help:"public client (no secret; PKCE required)"`
 	TokenFormat           string        `name:"token-format" default:"jwt" placeholder:"jwt|opaque" help:"access token format: jwt or opaque"`
 	AccessTokenLifetime   time.Duration `name:"access-token-ttl" placeholder:"DURATION" help:"access tokens of this application live this long (default 0: the server's --access-token-lifetime, which also caps it; at most 24h)"`
@@ -211,8 +211,8 @@ func printClient(w io.Writer, c *admin.Client) error {
 type clientUpdateCmd struct {
 	clientRef
 	Name                  *string        `placeholder:"NAME" help:"application name shown on the login page"`
-	RedirectURI           listValue      `name:"redirect-uri" placeholder:"URI" help:"allowed redirect URI (repeatable; replaces the list)"`
-	PostLogoutRedirectURI listValue      `name:"post-logout-redirect-uri" placeholder:"URI" help:"allowed post-logout redirect URI (repeatable; replaces the list; \"\" empties it)"`
+	RedirectURI           uriValue       `name:"redirect-uri" placeholder:"URI" help:"allowed redirect URI (repeatable; replaces the list)"`
+	PostLogoutRedirectURI uriValue       `name:"post-logout-redirect-uri" placeholder:"URI" help:"allowed post-logout redirect URI (repeatable; replaces the list; \"\" empties it)"`
 	TokenFormat           *string        `name:"token-format" placeholder:"jwt|opaque" help:"access token format: jwt or opaque"`
 	AccessTokenLifetime   *time.Duration `name:"access-token-ttl" placeholder:"DURATION" help:"access tokens of this application live this long (0: the server's --access-token-lifetime, which also caps it; at most 24h)"`
 	IDTokenLifetime       *time.Duration `name:"id-token-ttl" placeholder:"DURATION" help:"ID tokens of this application live this long (0: the server's --id-token-lifetime, which also caps it; at most 24h)"`

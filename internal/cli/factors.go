@@ -40,13 +40,31 @@ func (c *clientSetFactorsCmd) run(ctx context.Context, e env, cfg *Config, log *
 		return adminError(err)
 	}
 	if c.JSON {
-		return printJSON(e.stdout, toClientJSON(&res.Client, ""))
+		return printJSON(e.stdout, struct {
+			clientJSON
+			otpOutcomeJSON
+		}{toClientJSON(&res.Client, ""), toOTPOutcomeJSON(res.Keepers, res.Removed)})
 	}
 	f := res.Client.Factors
 	fmt.Fprintf(e.stdout, "client %s: otp=%s email=%s mfa-max-age=%s\n", res.Client.ID, onOffString(f.OTP),
 		onOffString(f.Email), maxAgeString(f.MFAMaxAge))
 	printOTPOutcome(e.stdout, res.Keepers, res.Removed)
 	return nil
+}
+
+// otpOutcomeJSON is printOTPOutcome for scripts: how many bindings went,
+// and what keeps them.
+type otpOutcomeJSON struct {
+	RemovedBindings int64    `json:"removed_bindings"`
+	OTPKeptBy       []string `json:"otp_kept_by,omitempty"`
+}
+
+func toOTPOutcomeJSON(keepers []admin.OTPKeeper, removed int64) otpOutcomeJSON {
+	out := otpOutcomeJSON{RemovedBindings: removed}
+	for _, k := range keepers {
+		out.OTPKeptBy = append(out.OTPKeptBy, k.String())
+	}
+	return out
 }
 
 // printOTPOutcome says what a change that stopped something using OTP did

@@ -29,6 +29,25 @@ func (l *listValue) Decode(ctx *kong.DecodeContext) error {
 	return nil
 }
 
+// uriValue is a repeatable flag of URIs, one per flag: a comma is part of
+// a URI (a query may hold one), so it never splits. "" gives the flag with
+// no URI (an empty list). nil when the flag was not given.
+type uriValue []string
+
+func (l *uriValue) Decode(ctx *kong.DecodeContext) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("URI", &s); err != nil {
+		return err
+	}
+	if s = strings.TrimSpace(s); s != "" {
+		*l = append(*l, s)
+	}
+	if *l == nil {
+		*l = uriValue{}
+	}
+	return nil
+}
+
 // splitList splits a comma-separated list, dropping blanks around and
 // between the entries.
 func splitList(s string) []string {

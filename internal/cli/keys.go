@@ -16,6 +16,9 @@ func (c *keysRotateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.L
 		return err
 	}
 	defer a.close()
+	if e.now != nil {
+		a.keys.Now = e.now
+	}
 	k, err := a.keys.Rotate(ctx)
 	if err != nil {
 		return err
@@ -32,6 +35,9 @@ func (c *keysListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Log
 		return err
 	}
 	defer a.close()
+	if e.now != nil {
+		a.keys.Now = e.now
+	}
 	list, err := a.keys.List(ctx)
 	if err != nil {
 		return err

@@ -79,11 +79,17 @@ func (c *workspaceSetCmd) run(ctx context.Context, e env, cfg *Config, log *slog
 	if err != nil {
 		return adminError(err)
 	}
-	if err := printWorkspace(e, &res.Workspace, c.JSON); err != nil {
+	w := &res.Workspace
+	if c.JSON {
+		return printJSON(e.stdout, struct {
+			workspaceJSON
+			otpOutcomeJSON
+		}{workspaceJSON{MFARequired: w.MFARequired, Targets: nonNil(w.Targets), Factors: nonNil(w.Factors)},
+			toOTPOutcomeJSON(res.Keepers, res.Removed)})
+	}
+	if err := printWorkspace(e, w, false); err != nil {
 		return err
 	}
-	if !c.JSON {
-		printOTPOutcome(e.stdout, res.Keepers, res.Removed)
-	}
+	printOTPOutcome(e.stdout, res.Keepers, res.Removed)
 	return nil
 }
