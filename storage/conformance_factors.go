@@ -314,5 +314,20 @@ func backupCodeCases() []conformanceCase {
 			count(t, s, "u2", 1)
 			must(t, s.DeleteBackupCodes(ctx, "u1"))
 		}},
+		{"deleting all backup codes empties every user's set, in one call", func(t *testing.T, s Store) {
+			ctx := t.Context()
+			seedUser(t, s, "u1")
+			seedUser(t, s, "u2")
+			must(t, s.ReplaceBackupCodes(ctx, "u1", []string{"h1", "h2"}, confT0))
+			must(t, s.ReplaceBackupCodes(ctx, "u2", []string{"h1"}, confT0))
+			if n, err := s.DeleteAllBackupCodes(ctx); err != nil || n != 3 {
+				t.Fatalf("DeleteAllBackupCodes = %d, %v; want 3", n, err)
+			}
+			count(t, s, "u1", 0)
+			count(t, s, "u2", 0)
+			if n, err := s.DeleteAllBackupCodes(ctx); err != nil || n != 0 {
+				t.Fatalf("again = %d, %v; want 0", n, err)
+			}
+		}},
 	}
 }

@@ -252,6 +252,10 @@ type Factors interface {
 	UseBackupCode(ctx context.Context, userID, codeHash string, now time.Time) error
 	CountUnusedBackupCodes(ctx context.Context, userID string) (int, error)
 	DeleteBackupCodes(ctx context.Context, userID string) error
+	// DeleteAllBackupCodes removes every user's backup codes in one
+	// statement (with the last authenticator bindings, when OTP goes) and
+	// returns how many were removed.
+	DeleteAllBackupCodes(ctx context.Context) (int64, error)
 }
 
 // Audit is the append-only audit trail.

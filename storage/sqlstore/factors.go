@@ -44,10 +44,11 @@ const (
 )
 
 const (
-	qDeleteBackupCodes = `DELETE FROM backup_codes WHERE user_id = ?`
-	qInsertBackupCode  = `INSERT INTO backup_codes (id, user_id, code_hash, created_at, used_at) VALUES (?, ?, ?, ?, 0)`
-	qUseBackupCode     = `UPDATE backup_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at = 0`
-	qCountBackupCodes  = `SELECT COUNT(*) FROM backup_codes WHERE user_id = ? AND used_at = 0`
+	qDeleteBackupCodes    = `DELETE FROM backup_codes WHERE user_id = ?`
+	qDeleteAllBackupCodes = `DELETE FROM backup_codes`
+	qInsertBackupCode     = `INSERT INTO backup_codes (id, user_id, code_hash, created_at, used_at) VALUES (?, ?, ?, ?, 0)`
+	qUseBackupCode        = `UPDATE backup_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at = 0`
+	qCountBackupCodes     = `SELECT COUNT(*) FROM backup_codes WHERE user_id = ? AND used_at = 0`
 )
 
 func scanBinding(row scanner) (*storage.FactorBinding, error) {
@@ -206,4 +207,12 @@ func (s *Store) CountUnusedBackupCodes(ctx context.Context, userID string) (int,
 func (s *Store) DeleteBackupCodes(ctx context.Context, userID string) error {
 	_, err := s.exec(ctx, qDeleteBackupCodes, userID)
 	return err
+}
+
+func (s *Store) DeleteAllBackupCodes(ctx context.Context) (int64, error) {
+	res, err := s.exec(ctx, qDeleteAllBackupCodes)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -621,3 +621,10 @@ func (s *Failing) EachAudit(a0 context.Context, a1 storage.AuditQuery, a2 func(*
 	}
 	return s.Inner.EachAudit(a0, a1, a2)
 }
+
+func (s *Failing) DeleteAllBackupCodes(a0 context.Context) (r0 int64, err error) {
+	if s.failing() {
+		return r0, s.Switch.err()
+	}
+	return s.Inner.DeleteAllBackupCodes(a0)
+}
