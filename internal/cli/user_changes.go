@@ -57,10 +57,7 @@ type userSetPasswordCmd struct {
 }
 
 func (c *userSetPasswordCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	if !c.PasswordStdin {
-		return usagef("give the password on standard input with --password-stdin")
-	}
-	pw, err := readPassword(e.stdin)
+	pw, err := readPassword(e, c.PasswordStdin)
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,14 @@ func printJSON(w io.Writer, v any) error {
 }
 
 // readPassword reads one line from stdin: the password, never a flag, so
-// it stays out of shell history and process listings. What a password must
-// be is the admin core's rule.
-func readPassword(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+// it stays out of shell history and process listings; without
+// --password-stdin (passwordStdin) it is a usage error. What a password
+// must be is the admin core's rule.
+func readPassword(e env, passwordStdin bool) (string, error) {
+	if !passwordStdin {
+		return "", usagef("give the password on standard input with --password-stdin")
+	}
+	line, err := bufio.NewReader(io.LimitReader(e.stdin, 4096)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
@@ -87,10 +91,7 @@ type userCreateCmd struct {
 }
 
 func (c *userCreateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	if !c.PasswordStdin {
-		return usagef("give the password on standard input with --password-stdin")
-	}
-	pw, err := readPassword(e.stdin)
+	pw, err := readPassword(e, c.PasswordStdin)
 	if err != nil {
 		return err
 	}
