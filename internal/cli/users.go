@@ -44,16 +44,12 @@ type userRef struct {
 	User string `arg:"" name:"email-or-id" help:"the user's email address or ID"`
 }
 
-// withUsers opens the database and runs op with the admin core and the
-// command's actor; what op returns is said the user commands' way.
+// withUsers is withAdmin for the user commands: what op returns is said
+// their way (userError).
 func withUsers(ctx context.Context, e env, cfg *Config, log *slog.Logger, op func(s *admin.Service, actor admin.Actor) error) error {
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, actor := adminService(a, e)
-	return userError(op(svc, actor))
+	return withAdmin(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
+		return userError(op(s, actor))
+	})
 }
 
 // userError is adminError for the user commands, whose user is their
