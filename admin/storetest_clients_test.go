@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -25,12 +26,7 @@ func (c *clientsClock) Now() time.Time { return c.now }
 // clientsAudit lists the audit rows of one type, oldest first.
 func clientsAudit(t *testing.T, st storage.Store, typ string) []storage.AuditEvent {
 	t.Helper()
-	rows, err := st.ListAudit(t.Context(), storage.AuditFilter{Type: typ})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-		rows[i], rows[j] = rows[j], rows[i]
-	}
+	rows := auditOf(t, st, typ)
+	slices.Reverse(rows)
 	return rows
 }
