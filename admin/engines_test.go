@@ -2,43 +2,38 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"net/url"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/stepgate/stepgate/login"
 	"github.com/stepgate/stepgate/migrations"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
+	"github.com/stepgate/stepgate/storage/storagetest"
 )
 
-// The admin tests run on a real store: SQLite always, PostgreSQL (a fresh
-// schema per test, dropped afterwards) when this variable names a server.
-const postgresDSNEnv = "STEPGATE_TEST_POSTGRES_DSN"
-
-// onEngines runs fn once per engine with a fresh, migrated, empty store.
+// onEngines runs fn once per engine, in a subtest named after it, with a
+// fresh, migrated, empty store: SQLite always, PostgreSQL (a schema of the
+// test's own, dropped afterwards) when storagetest.PostgresEnv names a server.
 func onEngines(t *testing.T, fn func(t *testing.T, st storage.Store)) {
 	t.Helper()
-	engines := map[string]func(t *testing.T) string{
-		"sqlite": func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "stepgate.db") },
-	}
-	if os.Getenv(postgresDSNEnv) != "" {
-		engines["postgres"] = postgresSchema
-	}
+	databases := storagetest.Databases()
 	for _, name := range []string{"sqlite", "postgres"} {
-		open, ok := engines[name]
+		database, ok := databases[name]
 		if !ok {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
+			// Not t.TempDir: a repeated subtest name puts "#01" in it,
+			// which the SQLite driver's file: URI cuts off.
+			dir, err := os.MkdirTemp("", "stepgate-admin-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(dir) })
 			ctx := context.Background()
-			st, err := sqlstore.Open(ctx, open(t))
+			st, err := sqlstore.Open(ctx, database(t, dir))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,36 +44,6 @@ func onEngines(t *testing.T, fn func(t *testing.T, st storage.Store)) {
 			fn(t, st)
 		})
 	}
-}
-
-// postgresSchema creates a schema and returns a URL whose connections use
-// it; the schema is dropped when the test ends (after the store closes).
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(postgresDSNEnv)
-	db, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := "sg_admin_" + strings.ToLower(rand.Text())
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		db.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer db.Close()
-		if _, err := db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // cheapHashing keeps argon2 fast in tests; the parameters are still valid.

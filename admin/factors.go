@@ -130,10 +130,7 @@ func (s *Service) SetFactors(ctx context.Context, actor Actor, in SetFactorsInpu
 		if !turningOTPOff {
 			return nil
 		}
-		if res.Keepers, err = otpKeepers(ctx, tx, c.ID, true); err != nil || len(res.Keepers) > 0 {
-			return err
-		}
-		res.Removed, err = s.removeOTP(ctx, tx, actor, "otp", in.Confirm, c.ID,
+		res.Keepers, res.Removed, err = s.otpTurnedOff(ctx, tx, actor, c.ID, "otp", in.Confirm,
 			"OTP turned off on the last application using it")
 		return err
 	})
@@ -171,6 +168,20 @@ func otpKeepers(ctx context.Context, tx storage.Store, except string, withWorksp
 		out = append(out, OTPKeeper{Workspace: true})
 	}
 	return out, nil
+}
+
+// otpTurnedOff is the last-OTP-user rule, once a change has stopped one
+// user of OTP: the client clientID, or the workspace policy when clientID
+// is "". While anything else uses OTP (otpKeepers: other clients, and for a
+// client's change the workspace policy) it names them and removes nothing;
+// else it is removeOTP's.
+func (s *Service) otpTurnedOff(ctx context.Context, tx storage.Store, actor Actor, clientID, field string,
+	confirm bool, why string) (keepers []OTPKeeper, removed int64, err error) {
+	if keepers, err = otpKeepers(ctx, tx, clientID, clientID != ""); err != nil || len(keepers) > 0 {
+		return keepers, 0, err
+	}
+	removed, err = s.removeOTP(ctx, tx, actor, field, confirm, clientID, why)
+	return nil, removed, err
 }
 
 // removeOTP is the last-OTP-user rule's end, once nothing uses OTP: with

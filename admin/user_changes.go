@@ -60,22 +60,36 @@ func (s *Service) endUserSessions(ctx context.Context, tx storage.Store, userID 
 
 func sessionsDetail(n int) string { return fmt.Sprintf("%d session(s) ended", n) }
 
+// userRefError is the field error of a reference that cannot name a user,
+// or nil.
+func userRefError(ref string) error {
+	var f fields
+	checkUserRef(&f, ref)
+	return f.err()
+}
+
+// onUser runs fn in one transaction on the user ref names, resolved inside
+// it, so that fn decides from the user as they are now.
+func (s *Service) onUser(ctx context.Context, ref string, fn func(tx storage.Store, u *storage.User) error) error {
+	return s.tx(ctx, func(tx storage.Store) error {
+		u, err := resolveUser(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
+		return fn(tx, u)
+	})
+}
+
 // changeUser is the shape most user operations share: in one transaction,
 // resolve the reference, let edit change the locked record, and when it did,
 // end the sessions if endSessions says so and write one audit row of typ.
 func (s *Service) changeUser(ctx context.Context, actor Actor, ref, typ string, edit func(u *storage.User) error,
 	endSessions func(before, after *storage.User) bool, detail func(before, after *storage.User) string) (*UserChange, error) {
-	var f fields
-	checkUserRef(&f, ref)
-	if err := f.err(); err != nil {
+	if err := userRefError(ref); err != nil {
 		return nil, err
 	}
 	var out UserChange
-	err := s.tx(ctx, func(tx storage.Store) error {
-		u, err := resolveUser(ctx, tx, ref)
-		if err != nil {
-			return err
-		}
+	err := s.onUser(ctx, ref, func(tx storage.Store, u *storage.User) error {
 		before, after, changed, err := s.editUser(ctx, tx, u.ID, edit)
 		if err != nil {
 			return err
@@ -277,17 +291,11 @@ func bypassWord(b bool) string {
 // Unlock ends the user's password and second-factor locks early and clears
 // both failure counters.
 func (s *Service) Unlock(ctx context.Context, actor Actor, in UserRef) (*UserChange, error) {
-	var f fields
-	checkUserRef(&f, in.User)
-	if err := f.err(); err != nil {
+	if err := userRefError(in.User); err != nil {
 		return nil, err
 	}
 	var out UserChange
-	err := s.tx(ctx, func(tx storage.Store) error {
-		u, err := resolveUser(ctx, tx, in.User)
-		if err != nil {
-			return err
-		}
+	err := s.onUser(ctx, in.User, func(tx storage.Store, u *storage.User) error {
 		out.User = userView(u)
 		if u.PasswordFailures == 0 && u.MFAFailures == 0 && u.PasswordLockedUntil.IsZero() && u.MFALockedUntil.IsZero() {
 			return nil
@@ -325,17 +333,11 @@ type OTPReset struct {
 // the authenticator", and a session opened with the password alone was
 // opened by whoever has the password, which the reset does not vouch for.
 func (s *Service) ResetOTP(ctx context.Context, actor Actor, in UserRef) (*OTPReset, error) {
-	var f fields
-	checkUserRef(&f, in.User)
-	if err := f.err(); err != nil {
+	if err := userRefError(in.User); err != nil {
 		return nil, err
 	}
 	var out OTPReset
-	err := s.tx(ctx, func(tx storage.Store) error {
-		u, err := resolveUser(ctx, tx, in.User)
-		if err != nil {
-			return err
-		}
+	err := s.onUser(ctx, in.User, func(tx storage.Store, u *storage.User) error {
 		out.User = userView(u)
 		bindings, err := tx.ListFactors(ctx, u.ID)
 		if err != nil {
@@ -380,9 +382,7 @@ type BackupCodes struct {
 // RegenerateBackupCodes replaces the user's backup codes with a new set;
 // the old ones stop working in the same transaction.
 func (s *Service) RegenerateBackupCodes(ctx context.Context, actor Actor, in UserRef) (*BackupCodes, error) {
-	var f fields
-	checkUserRef(&f, in.User)
-	if err := f.err(); err != nil {
+	if err := userRefError(in.User); err != nil {
 		return nil, err
 	}
 	if len(s.CodeKey) == 0 {
@@ -397,11 +397,7 @@ func (s *Service) RegenerateBackupCodes(ctx context.Context, actor Actor, in Use
 		hashes[i], _ = mfa.HashBackupCode(s.CodeKey, c)
 	}
 	var out BackupCodes
-	err = s.tx(ctx, func(tx storage.Store) error {
-		u, err := resolveUser(ctx, tx, in.User)
-		if err != nil {
-			return err
-		}
+	err = s.onUser(ctx, in.User, func(tx storage.Store, u *storage.User) error {
 		out = BackupCodes{User: userView(u), Codes: codes}
 		if err := tx.ReplaceBackupCodes(ctx, u.ID, hashes, s.now()); err != nil {
 			return err
@@ -435,11 +431,7 @@ func (s *Service) EndSessions(ctx context.Context, actor Actor, in EndSessionsIn
 		return nil, err
 	}
 	var out UserChange
-	err := s.tx(ctx, func(tx storage.Store) error {
-		u, err := resolveUser(ctx, tx, in.User)
-		if err != nil {
-			return err
-		}
+	err := s.onUser(ctx, in.User, func(tx storage.Store, u *storage.User) error {
 		out.User = userView(u)
 		detail := ""
 		if sessionID != "" {
@@ -450,10 +442,11 @@ func (s *Service) EndSessions(ctx context.Context, actor Actor, in EndSessionsIn
 			}
 			out.SessionsEnded, detail = 1, "session "+sessionID+" ended"
 		} else {
-			if out.SessionsEnded, err = s.endUserSessions(ctx, tx, u.ID); err != nil {
+			n, err := s.endUserSessions(ctx, tx, u.ID)
+			if err != nil {
 				return err
 			}
-			detail = sessionsDetail(out.SessionsEnded)
+			out.SessionsEnded, detail = n, sessionsDetail(n)
 		}
 		if out.Changed = out.SessionsEnded > 0; !out.Changed {
 			return nil

@@ -354,9 +354,7 @@ type UserDetail struct {
 // ShowUser returns one user with their factors, lock state and sessions.
 // It only reads, so it takes no transaction: each part is current when read.
 func (s *Service) ShowUser(ctx context.Context, in UserRef) (*UserDetail, error) {
-	var f fields
-	checkUserRef(&f, in.User)
-	if err := f.err(); err != nil {
+	if err := userRefError(in.User); err != nil {
 		return nil, err
 	}
 	u, err := resolveUser(ctx, s.Store, in.User)

@@ -35,13 +35,10 @@ func auditOf(t *testing.T, st storage.Store, typ string) []storage.AuditEvent {
 	return evs
 }
 
+// allAudit lists every audit row, newest first.
 func allAudit(t *testing.T, st storage.Store) []storage.AuditEvent {
 	t.Helper()
-	evs, err := st.ListAudit(t.Context(), storage.AuditFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
+	return auditOf(t, st, "")
 }
 
 // wantFields checks err is FieldErrors naming exactly these fields.

@@ -126,14 +126,11 @@ func (s *Service) SetWorkspace(ctx context.Context, actor Actor, in SetWorkspace
 		if !before.UsesOTP() || after.UsesOTP() {
 			return nil
 		}
-		if res.Keepers, err = otpKeepers(ctx, tx, "", false); err != nil || len(res.Keepers) > 0 {
-			return err
-		}
 		field := "mfa_required"
 		if after.MFARequired {
 			field = "factors"
 		}
-		res.Removed, err = s.removeOTP(ctx, tx, actor, field, in.Confirm, "",
+		res.Keepers, res.Removed, err = s.otpTurnedOff(ctx, tx, actor, "", field, in.Confirm,
 			"the workspace policy stopped using OTP and no application uses it")
 		return err
 	})

@@ -2,8 +2,6 @@ package migrations
 
 import (
 	"context"
-	"crypto/rand"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,11 +12,10 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
-)
 
-const postgresEnv = "STEPGATE_TEST_POSTGRES_DSN"
+	"github.com/stepgate/stepgate/storage/storagetest"
+)
 
 func TestDialectsHaveTheSameMigrations(t *testing.T) {
 	pg, err := All(Postgres)
@@ -95,8 +92,8 @@ func engines(t *testing.T) []engine {
 		objects: `SELECT type || ' ' || name FROM sqlite_master
 			WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%'`,
 	}}
-	if os.Getenv(postgresEnv) == "" {
-		t.Logf("%s not set: PostgreSQL not tested", postgresEnv)
+	if os.Getenv(storagetest.PostgresEnv) == "" {
+		t.Logf("%s not set: PostgreSQL not tested", storagetest.PostgresEnv)
 		return es
 	}
 	return append(es, engine{
@@ -110,30 +107,7 @@ func engines(t *testing.T) []engine {
 // openPostgresSchema connects to a fresh schema, dropped when the test ends.
 func openPostgresSchema(t *testing.T) *sqlx.DB {
 	t.Helper()
-	dsn := os.Getenv(postgresEnv)
-	admin, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := "sg_test_" + strings.ToLower(rand.Text())
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := sqlx.Open("postgres", u.String())
+	db, err := sqlx.Open("postgres", storagetest.FreshPostgresSchema(t, os.Getenv(storagetest.PostgresEnv)))
 	if err != nil {
 		t.Fatal(err)
 	}

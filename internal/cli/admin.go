@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -11,9 +13,10 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// The two functions every admin command goes through: adminService gives
-// it the admin.Service to call and the actor to call it as, adminError
-// turns what the service refused into what the command line says.
+// What every admin command goes through: withAdmin opens the database and
+// gives it (adminService) the admin.Service to call and the actor to call
+// it as, adminError turns what the service refused into what the command
+// line says.
 
 // adminService is the admin.Service an admin command calls, on the opened
 // app's store, with the command's clock (env.now in tests, else the system
@@ -37,6 +40,18 @@ func adminService(a *app, e env) (*admin.Service, admin.Actor) {
 	}
 	_, osUser, _ := strings.Cut(cliActor(e), ":")
 	return s, admin.CLI(osUser)
+}
+
+// withAdmin opens the database and runs op with the admin core and the
+// command's actor (adminService); the database closes when op returns.
+func withAdmin(ctx context.Context, e env, cfg *Config, log *slog.Logger, op func(s *admin.Service, actor admin.Actor) error) error {
+	a, err := openAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	svc, actor := adminService(a, e)
+	return op(svc, actor)
 }
 
 // fieldFlags names the flag that fills an admin input field where it is

@@ -64,33 +64,29 @@ func (c *auditListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Lo
 	if in.Until, err = parseWhen("until", c.Until, now()); err != nil {
 		return err
 	}
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	s, _ := adminService(a, e)
-	switch {
-	case c.JSON:
-		return adminError(s.ExportAudit(ctx, in, admin.AuditJSON, e.stdout))
-	case c.CSV:
-		return adminError(s.ExportAudit(ctx, in, admin.AuditCSV, e.stdout))
-	}
-	page, err := s.QueryAudit(ctx, in)
-	if err != nil {
-		return adminError(err)
-	}
-	rows := make([]storage.AuditEvent, len(page.Events))
-	for i, ev := range page.Events {
-		rows[i] = storage.AuditEvent{ID: ev.ID, At: ev.Time, Type: ev.Type, Actor: ev.Actor, UserID: ev.UserID,
-			Identifier: ev.Identifier, ClientID: ev.ClientID, IP: ev.IP, Country: ev.Country, UserAgent: ev.UserAgent,
-			Result: ev.Result, Reason: ev.Reason, Detail: ev.Detail}
-	}
-	if err := audit.WriteTable(e.stdout, rows); err != nil {
-		return err
-	}
-	printNextCursor(e.stdout, page.NextCursor)
-	return nil
+	return withAdmin(ctx, e, cfg, log, func(s *admin.Service, _ admin.Actor) error {
+		switch {
+		case c.JSON:
+			return adminError(s.ExportAudit(ctx, in, admin.AuditJSON, e.stdout))
+		case c.CSV:
+			return adminError(s.ExportAudit(ctx, in, admin.AuditCSV, e.stdout))
+		}
+		page, err := s.QueryAudit(ctx, in)
+		if err != nil {
+			return adminError(err)
+		}
+		rows := make([]storage.AuditEvent, len(page.Events))
+		for i, ev := range page.Events {
+			rows[i] = storage.AuditEvent{ID: ev.ID, At: ev.Time, Type: ev.Type, Actor: ev.Actor, UserID: ev.UserID,
+				Identifier: ev.Identifier, ClientID: ev.ClientID, IP: ev.IP, Country: ev.Country, UserAgent: ev.UserAgent,
+				Result: ev.Result, Reason: ev.Reason, Detail: ev.Detail}
+		}
+		if err := audit.WriteTable(e.stdout, rows); err != nil {
+			return err
+		}
+		printNextCursor(e.stdout, page.NextCursor)
+		return nil
+	})
 }
 
 // parseWhen reads a --since or --until value: an RFC 3339 time, or a

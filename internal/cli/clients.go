@@ -97,25 +97,21 @@ type clientCreateCmd struct {
 }
 
 func (c *clientCreateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, actor := adminService(a, e)
-	cs, err := svc.CreateClient(ctx, actor, admin.CreateClientInput{
-		Name: c.Name, RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
-		Public: c.Public, TokenFormat: c.TokenFormat, AccessTokenLifetime: c.AccessTokenLifetime,
-		IDTokenLifetime: c.IDTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, actor admin.Actor) error {
+		cs, err := svc.CreateClient(ctx, actor, admin.CreateClientInput{
+			Name: c.Name, RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
+			Public: c.Public, TokenFormat: c.TokenFormat, AccessTokenLifetime: c.AccessTokenLifetime,
+			IDTokenLifetime: c.IDTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
+		})
+		if err != nil {
+			return adminError(err)
+		}
+		if c.JSON {
+			return printJSON(e.stdout, toClientJSON(&cs.Client, cs.Secret))
+		}
+		printSecret(e.stdout, cs)
+		return nil
 	})
-	if err != nil {
-		return adminError(err)
-	}
-	if c.JSON {
-		return printJSON(e.stdout, toClientJSON(&cs.Client, cs.Secret))
-	}
-	printSecret(e.stdout, cs)
-	return nil
 }
 
 type clientListCmd struct {
@@ -123,32 +119,28 @@ type clientListCmd struct {
 }
 
 func (c *clientListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, _ := adminService(a, e)
-	list, err := svc.ListClients(ctx)
-	if err != nil {
-		return adminError(err)
-	}
-	if c.JSON {
-		out := make([]clientJSON, 0, len(list))
-		for i := range list {
-			out = append(out, toClientJSON(&list[i], ""))
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, _ admin.Actor) error {
+		list, err := svc.ListClients(ctx)
+		if err != nil {
+			return adminError(err)
 		}
-		return printJSON(e.stdout, out)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT_ID\tNAME\tTYPE\tTOKENS\tOTP\tEMAIL\tRE-AUTH\tREDIRECT URIS")
-	for i := range list {
-		c := &list[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientKind(c), c.TokenFormat,
-			onOffString(c.Factors.OTP), onOffString(c.Factors.Email), maxAgeString(c.Factors.MFAMaxAge),
-			strings.Join(c.RedirectURIs, " "))
-	}
-	return tw.Flush()
+		if c.JSON {
+			out := make([]clientJSON, 0, len(list))
+			for i := range list {
+				out = append(out, toClientJSON(&list[i], ""))
+			}
+			return printJSON(e.stdout, out)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLIENT_ID\tNAME\tTYPE\tTOKENS\tOTP\tEMAIL\tRE-AUTH\tREDIRECT URIS")
+		for i := range list {
+			c := &list[i]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientKind(c), c.TokenFormat,
+				onOffString(c.Factors.OTP), onOffString(c.Factors.Email), maxAgeString(c.Factors.MFAMaxAge),
+				strings.Join(c.RedirectURIs, " "))
+		}
+		return tw.Flush()
+	})
 }
 
 // clientRef is the argument of the commands that act on one client.
@@ -162,20 +154,16 @@ type clientShowCmd struct {
 }
 
 func (c *clientShowCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, _ := adminService(a, e)
-	cl, err := svc.ShowClient(ctx, c.ClientID)
-	if err != nil {
-		return adminError(err)
-	}
-	if c.JSON {
-		return printJSON(e.stdout, toClientJSON(cl, ""))
-	}
-	return printClient(e.stdout, cl)
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, _ admin.Actor) error {
+		cl, err := svc.ShowClient(ctx, c.ClientID)
+		if err != nil {
+			return adminError(err)
+		}
+		if c.JSON {
+			return printJSON(e.stdout, toClientJSON(cl, ""))
+		}
+		return printClient(e.stdout, cl)
+	})
 }
 
 // printClient writes one client as "field: value" lines.
@@ -238,20 +226,16 @@ func (c *clientUpdateCmd) run(ctx context.Context, e env, cfg *Config, log *slog
 			"or a token lifetime (--access-token-ttl, --id-token-ttl, --refresh-token-ttl)\n" +
 			"(see 'stepgate client update --help')")
 	}
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, actor := adminService(a, e)
-	cl, err := svc.UpdateClient(ctx, actor, in)
-	if err != nil {
-		return adminError(err)
-	}
-	if c.JSON {
-		return printJSON(e.stdout, toClientJSON(cl, ""))
-	}
-	return printClient(e.stdout, cl)
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, actor admin.Actor) error {
+		cl, err := svc.UpdateClient(ctx, actor, in)
+		if err != nil {
+			return adminError(err)
+		}
+		if c.JSON {
+			return printJSON(e.stdout, toClientJSON(cl, ""))
+		}
+		return printClient(e.stdout, cl)
+	})
 }
 
 type clientRotateSecretCmd struct {
@@ -260,22 +244,18 @@ type clientRotateSecretCmd struct {
 }
 
 func (c *clientRotateSecretCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, actor := adminService(a, e)
-	cs, err := svc.RotateSecret(ctx, actor, c.ClientID)
-	if err != nil {
-		return adminError(err)
-	}
-	if c.JSON {
-		return printJSON(e.stdout, toClientJSON(&cs.Client, cs.Secret))
-	}
-	printSecret(e.stdout, cs)
-	fmt.Fprintln(e.stdout, "the previous secret no longer works")
-	return nil
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, actor admin.Actor) error {
+		cs, err := svc.RotateSecret(ctx, actor, c.ClientID)
+		if err != nil {
+			return adminError(err)
+		}
+		if c.JSON {
+			return printJSON(e.stdout, toClientJSON(&cs.Client, cs.Secret))
+		}
+		printSecret(e.stdout, cs)
+		fmt.Fprintln(e.stdout, "the previous secret no longer works")
+		return nil
+	})
 }
 
 type clientDeleteCmd struct {
@@ -283,15 +263,11 @@ type clientDeleteCmd struct {
 }
 
 func (c *clientDeleteCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, actor := adminService(a, e)
-	if err := svc.DeleteClient(ctx, actor, c.ClientID); err != nil {
-		return adminError(err)
-	}
-	fmt.Fprintf(e.stdout, "deleted client %s and everything issued to it\n", c.ClientID)
-	return nil
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, actor admin.Actor) error {
+		if err := svc.DeleteClient(ctx, actor, c.ClientID); err != nil {
+			return adminError(err)
+		}
+		fmt.Fprintf(e.stdout, "deleted client %s and everything issued to it\n", c.ClientID)
+		return nil
+	})
 }

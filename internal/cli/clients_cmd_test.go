@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
-	"github.com/stepgate/stepgate/storage/storagetest"
 )
 
 // The client and workspace commands run here as the binary runs them
@@ -45,27 +43,11 @@ type cmdDB struct {
 
 // cmdEngines runs fn on a fresh, migrated database of each engine.
 func cmdEngines(t *testing.T, fn func(t *testing.T, db *cmdDB)) {
-	for name, database := range storagetest.Databases() {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			key := make([]byte, 32)
-			rand.Read(key)
-			env := map[string]string{"STEPGATE_MASTER_KEY": base64.StdEncoding.EncodeToString(key)}
-			dbURL := database(t, dir)
-			db := &cmdDB{t: t, args: []string{"--dev", "--data-dir", dir, "--database", dbURL},
-				getenv: func(k string) string { return env[k] }}
-			if code, out, errs := db.run("", "migrate", "up"); code != 0 {
-				t.Fatalf("migrate up: %d %s%s", code, out, errs)
-			}
-			st, err := sqlstore.Open(t.Context(), dbURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			db.store = st
-			fn(t, db)
-		})
-	}
+	onFreshDBs(t, func(t *testing.T, f freshDB) {
+		env := map[string]string{"STEPGATE_MASTER_KEY": f.key}
+		fn(t, &cmdDB{t: t, args: []string{"--dev", "--data-dir", f.dir, "--database", f.url},
+			getenv: func(k string) string { return env[k] }, store: f.store})
+	})
 }
 
 // run runs one command line on the database and returns its exit code,

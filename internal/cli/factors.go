@@ -28,28 +28,24 @@ func (c *clientSetFactorsCmd) run(ctx context.Context, e env, cfg *Config, log *
 	if c.OTP.v == nil && c.Email.v == nil && c.MaxAge.v == nil {
 		return usagef("give --otp=on|off, --email=on|off and/or --mfa-max-age=DURATION")
 	}
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, actor := adminService(a, e)
-	res, err := svc.SetFactors(ctx, actor, admin.SetFactorsInput{ClientID: c.ClientID, OTP: c.OTP.v,
-		Email: c.Email.v, MFAMaxAge: c.MaxAge.v, Confirm: c.Confirm})
-	if err != nil {
-		return adminError(err)
-	}
-	if c.JSON {
-		return printJSON(e.stdout, struct {
-			clientJSON
-			otpOutcomeJSON
-		}{toClientJSON(&res.Client, ""), toOTPOutcomeJSON(res.Keepers, res.Removed)})
-	}
-	f := res.Client.Factors
-	fmt.Fprintf(e.stdout, "client %s: otp=%s email=%s mfa-max-age=%s\n", res.Client.ID, onOffString(f.OTP),
-		onOffString(f.Email), maxAgeString(f.MFAMaxAge))
-	printOTPOutcome(e.stdout, res.Keepers, res.Removed)
-	return nil
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, actor admin.Actor) error {
+		res, err := svc.SetFactors(ctx, actor, admin.SetFactorsInput{ClientID: c.ClientID, OTP: c.OTP.v,
+			Email: c.Email.v, MFAMaxAge: c.MaxAge.v, Confirm: c.Confirm})
+		if err != nil {
+			return adminError(err)
+		}
+		if c.JSON {
+			return printJSON(e.stdout, struct {
+				clientJSON
+				otpOutcomeJSON
+			}{toClientJSON(&res.Client, ""), toOTPOutcomeJSON(res.Keepers, res.Removed)})
+		}
+		f := res.Client.Factors
+		fmt.Fprintf(e.stdout, "client %s: otp=%s email=%s mfa-max-age=%s\n", res.Client.ID, onOffString(f.OTP),
+			onOffString(f.Email), maxAgeString(f.MFAMaxAge))
+		printOTPOutcome(e.stdout, res.Keepers, res.Removed)
+		return nil
+	})
 }
 
 // otpOutcomeJSON is printOTPOutcome for scripts: how many bindings went,

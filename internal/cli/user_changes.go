@@ -30,6 +30,19 @@ func printUserChange(e env, ch *admin.UserChange, asJSON bool, done, unchanged s
 	return nil
 }
 
+// changeUser makes one change with withUsers and prints what it did
+// (printUserChange).
+func changeUser(ctx context.Context, e env, cfg *Config, log *slog.Logger, asJSON bool, done, unchanged string,
+	change func(s *admin.Service, actor admin.Actor) (*admin.UserChange, error)) error {
+	return withUsers(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
+		ch, err := change(s, actor)
+		if err != nil {
+			return err
+		}
+		return printUserChange(e, ch, asJSON, done, unchanged)
+	})
+}
+
 func sessionsEnded(n int) string {
 	if n == 0 {
 		return ""
@@ -44,20 +57,14 @@ type userSetPasswordCmd struct {
 }
 
 func (c *userSetPasswordCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	if !c.PasswordStdin {
-		return usagef("give the password on standard input with --password-stdin")
-	}
-	pw, err := readPassword(e.stdin)
+	pw, err := readPassword(e, c.PasswordStdin)
 	if err != nil {
 		return err
 	}
-	return withUsers(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
-		ch, err := s.SetPassword(ctx, actor, admin.SetPasswordInput{User: c.User, Password: pw})
-		if err != nil {
-			return err
-		}
-		return printUserChange(e, ch, c.JSON, "has a new password", "")
-	})
+	return changeUser(ctx, e, cfg, log, c.JSON, "has a new password", "",
+		func(s *admin.Service, actor admin.Actor) (*admin.UserChange, error) {
+			return s.SetPassword(ctx, actor, admin.SetPasswordInput{User: c.User, Password: pw})
+		})
 }
 
 type userDisableCmd struct {
@@ -66,13 +73,10 @@ type userDisableCmd struct {
 }
 
 func (c *userDisableCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	return withUsers(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
-		ch, err := s.DisableUser(ctx, actor, admin.UserRef{User: c.User})
-		if err != nil {
-			return err
-		}
-		return printUserChange(e, ch, c.JSON, "disabled", "is already disabled")
-	})
+	return changeUser(ctx, e, cfg, log, c.JSON, "disabled", "is already disabled",
+		func(s *admin.Service, actor admin.Actor) (*admin.UserChange, error) {
+			return s.DisableUser(ctx, actor, admin.UserRef{User: c.User})
+		})
 }
 
 type userEnableCmd struct {
@@ -81,13 +85,10 @@ type userEnableCmd struct {
 }
 
 func (c *userEnableCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	return withUsers(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
-		ch, err := s.EnableUser(ctx, actor, admin.UserRef{User: c.User})
-		if err != nil {
-			return err
-		}
-		return printUserChange(e, ch, c.JSON, "enabled", "is not disabled")
-	})
+	return changeUser(ctx, e, cfg, log, c.JSON, "enabled", "is not disabled",
+		func(s *admin.Service, actor admin.Actor) (*admin.UserChange, error) {
+			return s.EnableUser(ctx, actor, admin.UserRef{User: c.User})
+		})
 }
 
 type userSetRoleCmd struct {
@@ -121,14 +122,11 @@ func (c *userSetMFABypassCmd) run(ctx context.Context, e env, cfg *Config, log *
 	if c.On == c.Off {
 		return usagef("give exactly one of --on and --off")
 	}
-	return withUsers(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
-		ch, err := s.SetBypass(ctx, actor, admin.SetBypassInput{User: c.User, Bypass: &c.On})
-		if err != nil {
-			return err
-		}
-		word := onOffString(c.On)
-		return printUserChange(e, ch, c.JSON, "has MFA bypass "+word, "has MFA bypass "+word+" already")
-	})
+	word := onOffString(c.On)
+	return changeUser(ctx, e, cfg, log, c.JSON, "has MFA bypass "+word, "has MFA bypass "+word+" already",
+		func(s *admin.Service, actor admin.Actor) (*admin.UserChange, error) {
+			return s.SetBypass(ctx, actor, admin.SetBypassInput{User: c.User, Bypass: &c.On})
+		})
 }
 
 type userUnlockCmd struct {
@@ -137,13 +135,10 @@ type userUnlockCmd struct {
 }
 
 func (c *userUnlockCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	return withUsers(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
-		ch, err := s.Unlock(ctx, actor, admin.UserRef{User: c.User})
-		if err != nil {
-			return err
-		}
-		return printUserChange(e, ch, c.JSON, "unlocked (failure counts cleared)", "has no lock or failed attempts")
-	})
+	return changeUser(ctx, e, cfg, log, c.JSON, "unlocked (failure counts cleared)", "has no lock or failed attempts",
+		func(s *admin.Service, actor admin.Actor) (*admin.UserChange, error) {
+			return s.Unlock(ctx, actor, admin.UserRef{User: c.User})
+		})
 }
 
 type userEndSessionsCmd struct {
@@ -153,13 +148,10 @@ type userEndSessionsCmd struct {
 }
 
 func (c *userEndSessionsCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	return withUsers(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
-		ch, err := s.EndSessions(ctx, actor, admin.EndSessionsInput{User: c.User, SessionID: c.Session})
-		if err != nil {
-			return err
-		}
-		return printUserChange(e, ch, c.JSON, "is signed out", "has no live session")
-	})
+	return changeUser(ctx, e, cfg, log, c.JSON, "is signed out", "has no live session",
+		func(s *admin.Service, actor admin.Actor) (*admin.UserChange, error) {
+			return s.EndSessions(ctx, actor, admin.EndSessionsInput{User: c.User, SessionID: c.Session})
+		})
 }
 
 // userOTPResetJSON is what reset-otp --json prints.

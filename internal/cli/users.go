@@ -23,10 +23,14 @@ func printJSON(w io.Writer, v any) error {
 }
 
 // readPassword reads one line from stdin: the password, never a flag, so
-// it stays out of shell history and process listings. What a password must
-// be is the admin core's rule.
-func readPassword(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+// it stays out of shell history and process listings; without
+// --password-stdin (passwordStdin) it is a usage error. What a password
+// must be is the admin core's rule.
+func readPassword(e env, passwordStdin bool) (string, error) {
+	if !passwordStdin {
+		return "", usagef("give the password on standard input with --password-stdin")
+	}
+	line, err := bufio.NewReader(io.LimitReader(e.stdin, 4096)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
@@ -40,16 +44,12 @@ type userRef struct {
 	User string `arg:"" name:"email-or-id" help:"the user's email address or ID"`
 }
 
-// withUsers opens the database and runs op with the admin core and the
-// command's actor; what op returns is said the user commands' way.
+// withUsers is withAdmin for the user commands: what op returns is said
+// their way (userError).
 func withUsers(ctx context.Context, e env, cfg *Config, log *slog.Logger, op func(s *admin.Service, actor admin.Actor) error) error {
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, actor := adminService(a, e)
-	return userError(op(svc, actor))
+	return withAdmin(ctx, e, cfg, log, func(s *admin.Service, actor admin.Actor) error {
+		return userError(op(s, actor))
+	})
 }
 
 // userError is adminError for the user commands, whose user is their
@@ -87,10 +87,7 @@ type userCreateCmd struct {
 }
 
 func (c *userCreateCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	if !c.PasswordStdin {
-		return usagef("give the password on standard input with --password-stdin")
-	}
-	pw, err := readPassword(e.stdin)
+	pw, err := readPassword(e, c.PasswordStdin)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -19,7 +18,6 @@ import (
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/storage/sqlstore"
-	"github.com/stepgate/stepgate/storage/storagetest"
 )
 
 // cliDB is a fresh, migrated database that user and audit commands run
@@ -33,24 +31,11 @@ type cliDB struct {
 	st    *sqlstore.Store
 }
 
-// onCLIEngines runs fn on SQLite and, when STEPGATE_TEST_POSTGRES_DSN is
-// set, on a fresh PostgreSQL schema.
+// onCLIEngines runs fn on a fresh, migrated database of each engine.
 func onCLIEngines(t *testing.T, fn func(t *testing.T, db *cliDB)) {
-	for name, database := range storagetest.Databases() {
-		t.Run(name, func(t *testing.T) {
-			raw := make([]byte, 32)
-			rand.Read(raw)
-			db := &cliDB{t: t, url: database(t, t.TempDir()), key: base64.StdEncoding.EncodeToString(raw), clock: &clock.Fake{}}
-			db.ok("", "migrate", "up")
-			st, err := sqlstore.Open(context.Background(), db.url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			db.st = st
-			fn(t, db)
-		})
-	}
+	onFreshDBs(t, func(t *testing.T, f freshDB) {
+		fn(t, &cliDB{t: t, url: f.url, key: f.key, clock: &clock.Fake{}, st: f.store})
+	})
 }
 
 // run runs one command line and returns its exit code and streams.

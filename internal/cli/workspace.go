@@ -32,17 +32,13 @@ type workspaceShowCmd struct {
 }
 
 func (c *workspaceShowCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, _ := adminService(a, e)
-	w, err := svc.ShowWorkspace(ctx)
-	if err != nil {
-		return adminError(err)
-	}
-	return printWorkspace(e, w, c.JSON)
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, _ admin.Actor) error {
+		w, err := svc.ShowWorkspace(ctx)
+		if err != nil {
+			return adminError(err)
+		}
+		return printWorkspace(e, w, c.JSON)
+	})
 }
 
 type workspaceSetCmd struct {
@@ -69,27 +65,23 @@ func (c *workspaceSetCmd) run(ctx context.Context, e env, cfg *Config, log *slog
 		l := []string(c.Factors)
 		in.Factors = &l
 	}
-	a, err := openAdmin(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	svc, actor := adminService(a, e)
-	res, err := svc.SetWorkspace(ctx, actor, in)
-	if err != nil {
-		return adminError(err)
-	}
-	w := &res.Workspace
-	if c.JSON {
-		return printJSON(e.stdout, struct {
-			workspaceJSON
-			otpOutcomeJSON
-		}{workspaceJSON{MFARequired: w.MFARequired, Targets: nonNil(w.Targets), Factors: nonNil(w.Factors)},
-			toOTPOutcomeJSON(res.Keepers, res.Removed)})
-	}
-	if err := printWorkspace(e, w, false); err != nil {
-		return err
-	}
-	printOTPOutcome(e.stdout, res.Keepers, res.Removed)
-	return nil
+	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, actor admin.Actor) error {
+		res, err := svc.SetWorkspace(ctx, actor, in)
+		if err != nil {
+			return adminError(err)
+		}
+		w := &res.Workspace
+		if c.JSON {
+			return printJSON(e.stdout, struct {
+				workspaceJSON
+				otpOutcomeJSON
+			}{workspaceJSON{MFARequired: w.MFARequired, Targets: nonNil(w.Targets), Factors: nonNil(w.Factors)},
+				toOTPOutcomeJSON(res.Keepers, res.Removed)})
+		}
+		if err := printWorkspace(e, w, false); err != nil {
+			return err
+		}
+		printOTPOutcome(e.stdout, res.Keepers, res.Removed)
+		return nil
+	})
 }

@@ -2,31 +2,24 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/stepgate/stepgate/migrations"
 	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/storagetest"
 )
-
-// postgresEnv names the PostgreSQL server the tests may use; each store gets
-// its own schema there, dropped afterwards.
-const postgresEnv = "STEPGATE_TEST_POSTGRES_DSN"
 
 func TestSQLiteConformance(t *testing.T) {
 	storage.RunConformance(t, newSQLiteStore)
 }
 
 func TestPostgresConformance(t *testing.T) {
-	if os.Getenv(postgresEnv) == "" {
-		t.Skipf("set %s to run the suite on PostgreSQL", postgresEnv)
+	if os.Getenv(storagetest.PostgresEnv) == "" {
+		t.Skipf("set %s to run the suite on PostgreSQL", storagetest.PostgresEnv)
 	}
 	storage.RunConformance(t, newPostgresStore)
 }
@@ -41,34 +34,11 @@ func newPostgresStore(t *testing.T) storage.Store {
 	return openMigrated(t, postgresSchemaURL(t))
 }
 
-// postgresSchemaURL creates a fresh schema and returns a URL whose
-// connections use it; the schema is dropped when the test ends.
+// postgresSchemaURL returns the URL of a fresh schema of the test's own on
+// the server storagetest.PostgresEnv names, dropped when the test ends.
 func postgresSchemaURL(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv(postgresEnv)
-	admin, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := "sg_test_" + strings.ToLower(rand.Text())
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storagetest.FreshPostgresSchema(t, os.Getenv(storagetest.PostgresEnv))
 }
 
 func openMigrated(t *testing.T, rawURL string) *Store {

@@ -13,6 +13,7 @@ import (
 	"github.com/stepgate/stepgate/internal/dbproxy"
 	"github.com/stepgate/stepgate/migrations"
 	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/storage/storagetest"
 )
 
 // On a database that stops answering, every operation fails with
@@ -75,8 +76,8 @@ func TestFrozenDatabaseFailsWithinTheTimeout(t *testing.T) {
 	})
 
 	t.Run("postgres behind a paused proxy", func(t *testing.T) {
-		if os.Getenv(postgresEnv) == "" {
-			t.Skipf("set %s", postgresEnv)
+		if os.Getenv(storagetest.PostgresEnv) == "" {
+			t.Skipf("set %s", storagetest.PostgresEnv)
 		}
 		u, err := url.Parse(postgresSchemaURL(t))
 		if err != nil {
@@ -108,8 +109,8 @@ func TestFrozenDatabaseFailsWithinTheTimeout(t *testing.T) {
 }
 
 func TestPostgresSessionBounds(t *testing.T) {
-	if os.Getenv(postgresEnv) == "" {
-		t.Skipf("set %s", postgresEnv)
+	if os.Getenv(storagetest.PostgresEnv) == "" {
+		t.Skipf("set %s", storagetest.PostgresEnv)
 	}
 	s := openMigratedWith(t, postgresSchemaURL(t), Timeout(1500*time.Millisecond))
 	for setting, want := range map[string]string{
