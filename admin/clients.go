@@ -269,24 +269,60 @@ func (s *Service) RotateSecret(ctx context.Context, actor Actor, id string) (*Cl
 	return &ClientSecret{Client: s.clientView(out), Secret: secret}, nil
 }
 
+// DeleteClientInput names the client to delete. Confirm is the explicit
+// yes the last-OTP-user rule asks for when the client is the last user of
+// OTP and bindings exist (see SetFactors).
+type DeleteClientInput struct {
+	ID      string `json:"client_id"`
+	Confirm bool   `json:"confirm_remove_bindings,omitempty"`
+}
+
+// DeleteClientResult says what deleting a client that used OTP did to the
+// authenticator bindings: kept for Keepers, or Removed.
+type DeleteClientResult struct {
+	Keepers []OTPKeeper `json:"otp_kept_by,omitempty"`
+	Removed int64       `json:"removed_bindings"`
+}
+
 // DeleteClient removes a client and everything issued to it (requests,
 // codes, tokens). The console's own client is refused with a
-// ConflictError.
-func (s *Service) DeleteClient(ctx context.Context, actor Actor, id string) error {
-	if s.ConsoleClientID != "" && id == s.ConsoleClientID {
-		return &ConflictError{Reason: "the console's own client cannot be deleted"}
+// ConflictError. Deleting a client that uses OTP stops one user of OTP, as
+// turning its OTP off does, so the last-OTP-user rule applies: while
+// another client or the workspace policy uses OTP the bindings are kept;
+// else, when bindings exist, the delete needs Confirm (a
+// *ConfirmationRequired with the count, nothing deleted) and then removes
+// them with every backup code, in the same transaction.
+func (s *Service) DeleteClient(ctx context.Context, actor Actor, in DeleteClientInput) (*DeleteClientResult, error) {
+	if s.ConsoleClientID != "" && in.ID == s.ConsoleClientID {
+		return nil, &ConflictError{Reason: "the console's own client cannot be deleted"}
 	}
-	return s.tx(ctx, func(tx storage.Store) error {
-		c, err := tx.GetClient(ctx, id)
+	res := &DeleteClientResult{}
+	err := s.tx(ctx, func(tx storage.Store) error {
+		if err := tx.Serialize(ctx, factorPolicyLock); err != nil {
+			return err
+		}
+		c, err := tx.GetClient(ctx, in.ID)
 		if err != nil {
-			return clientErr(err, id)
+			return clientErr(err, in.ID)
 		}
-		if err := tx.DeleteClient(ctx, id); err != nil {
-			return clientErr(err, id)
+		if err := tx.DeleteClient(ctx, in.ID); err != nil {
+			return clientErr(err, in.ID)
 		}
-		return s.audit(ctx, tx, actor, storage.AuditEvent{Type: mfa.EventClientDeleted, ClientID: id,
-			Detail: fmt.Sprintf("name=%q", c.Name)})
+		if err := s.audit(ctx, tx, actor, storage.AuditEvent{Type: mfa.EventClientDeleted, ClientID: in.ID,
+			Detail: fmt.Sprintf("name=%q", c.Name)}); err != nil {
+			return err
+		}
+		if !c.FactorOTP {
+			return nil
+		}
+		res.Keepers, res.Removed, err = s.otpTurnedOff(ctx, tx, actor, in.ID, "client", in.Confirm,
+			fmt.Sprintf("the last application using OTP (%q) was deleted", c.Name))
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // checkClient returns the field errors already found with every rule the

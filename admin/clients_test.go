@@ -329,7 +329,7 @@ func TestDeleteClient(t *testing.T) {
 		if got, _ := s.ShowClient(ctx, console.Client.ID); !got.Console {
 			t.Error("the console client is not shown as the console")
 		}
-		err := s.DeleteClient(ctx, alice, console.Client.ID)
+		_, err := s.DeleteClient(ctx, alice, DeleteClientInput{ID: console.Client.ID})
 		var ce *ConflictError
 		if !errors.As(err, &ce) || !errors.Is(err, storage.ErrConflict) {
 			t.Errorf("deleting the console: %v, want a ConflictError", err)
@@ -338,7 +338,7 @@ func TestDeleteClient(t *testing.T) {
 			t.Errorf("the console client is gone: %v", err)
 		}
 
-		if err := s.DeleteClient(ctx, alice, app.Client.ID); err != nil {
+		if _, err := s.DeleteClient(ctx, alice, DeleteClientInput{ID: app.Client.ID}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Store.GetClient(ctx, app.Client.ID); !errors.Is(err, storage.ErrNotFound) {
@@ -347,7 +347,7 @@ func TestDeleteClient(t *testing.T) {
 		if secretWorks(t, s.Store, app.Client.ID, app.Secret) {
 			t.Error("a deleted client's secret still works")
 		}
-		err = s.DeleteClient(ctx, alice, app.Client.ID)
+		_, err = s.DeleteClient(ctx, alice, DeleteClientInput{ID: app.Client.ID})
 		var nf *NotFoundError
 		if !errors.As(err, &nf) || nf.Ref != app.Client.ID {
 			t.Errorf("deleting it again: %v, want NotFoundError", err)

@@ -202,3 +202,44 @@ func TestTurningOTPOff(t *testing.T) {
 		})
 	})
 }
+
+// Deleting an application stops it using OTP, as turning its OTP off does:
+// the bindings stay while another application uses OTP, and go with the
+// last one only on an explicit confirmation.
+func TestDeletingTheLastOTPApplicationFollowsTheRule(t *testing.T) {
+	eachClientsEngine(t, func(t *testing.T, s *Service, _ *clientsClock) {
+		ctx := t.Context()
+		a, b := newApp(t, s, "A", true), newApp(t, s, "B", true)
+		users := otpUsers(t, s, 2)
+
+		res, err := s.DeleteClient(ctx, alice, DeleteClientInput{ID: a.Client.ID})
+		if err != nil || res.Removed != 0 || len(res.Keepers) != 1 || res.Keepers[0].ClientID != b.Client.ID {
+			t.Fatalf("deleting A while B uses OTP: %+v, %v", res, err)
+		}
+		if n, codes := otpState(t, s.Store, users); n != 2 || codes != 4 {
+			t.Fatalf("after deleting A: %d bindings, %d codes; want all kept", n, codes)
+		}
+
+		var confirm *ConfirmationRequired
+		if _, err := s.DeleteClient(ctx, alice, DeleteClientInput{ID: b.Client.ID}); !errors.As(err, &confirm) || confirm.Bindings != 2 {
+			t.Fatalf("deleting the last OTP application without confirmation: %v", err)
+		}
+		if _, err := s.ShowClient(ctx, b.Client.ID); err != nil {
+			t.Fatalf("the refused delete deleted B: %v", err)
+		}
+		if rows, _ := s.Store.ListAudit(ctx, storage.AuditFilter{Type: mfa.EventClientDeleted}); len(rows) != 1 {
+			t.Fatalf("%d delete rows, want only A's", len(rows))
+		}
+
+		res, err = s.DeleteClient(ctx, alice, DeleteClientInput{ID: b.Client.ID, Confirm: true})
+		if err != nil || res.Removed != 2 {
+			t.Fatalf("confirmed delete: %+v, %v", res, err)
+		}
+		if n, codes := otpState(t, s.Store, users); n != 0 || codes != 0 {
+			t.Fatalf("after the confirmed delete: %d bindings, %d codes; want none", n, codes)
+		}
+		if rows, _ := s.Store.ListAudit(ctx, storage.AuditFilter{Type: mfa.EventOTPRemoved}); len(rows) != 1 || rows[0].Actor != "cli:alice" {
+			t.Fatalf("removal audit %+v", rows)
+		}
+	})
+}

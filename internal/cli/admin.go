@@ -112,7 +112,11 @@ func adminError(err error) error {
 		return usageError{strings.Join(lines, "\nstepgate: ")}
 	case errors.As(err, &confirm):
 		what := "no other application and not the workspace policy uses OTP: turning it off"
-		if confirm.Field != "otp" {
+		switch confirm.Field {
+		case "client":
+			what = "no other application and not the workspace policy uses OTP: deleting this application"
+		case "otp":
+		default:
 			what = "no application uses OTP: this change of the workspace policy"
 		}
 		return fmt.Errorf("%s removes the authenticator binding (and backup codes) of %d user(s), irreversibly; "+

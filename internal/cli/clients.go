@@ -260,14 +260,17 @@ func (c *clientRotateSecretCmd) run(ctx context.Context, e env, cfg *Config, log
 
 type clientDeleteCmd struct {
 	clientRef
+	Confirm bool `name:"confirm-remove-bindings" help:"when this is the last application using OTP, also remove every authenticator binding and backup code"`
 }
 
 func (c *clientDeleteCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
 	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, actor admin.Actor) error {
-		if err := svc.DeleteClient(ctx, actor, c.ClientID); err != nil {
+		res, err := svc.DeleteClient(ctx, actor, admin.DeleteClientInput{ID: c.ClientID, Confirm: c.Confirm})
+		if err != nil {
 			return adminError(err)
 		}
 		fmt.Fprintf(e.stdout, "deleted client %s and everything issued to it\n", c.ClientID)
+		printOTPOutcome(e.stdout, res.Keepers, res.Removed)
 		return nil
 	})
 }

@@ -479,7 +479,8 @@ func TestAdminErrorRendering(t *testing.T) {
 		var console clientJSON
 		db.json(&console, "client", "create", "--name", "Console", "--redirect-uri", "https://login.example/console/cb")
 		svc := &admin.Service{Store: db.store, Now: func() time.Time { return cmdClock }, ConsoleClientID: console.ClientID}
-		code, out := render(svc.DeleteClient(t.Context(), admin.CLI("alice"), console.ClientID))
+		_, err := svc.DeleteClient(t.Context(), admin.CLI("alice"), admin.DeleteClientInput{ID: console.ClientID})
+		code, out := render(err)
 		if code != 1 || out != "stepgate: the console's own client cannot be deleted\n" {
 			t.Errorf("deleting the console's client: exit %d %q", code, out)
 		}
