@@ -244,6 +244,12 @@ func (s *Service) SetRole(ctx context.Context, actor Actor, in SetRoleInput) (*U
 			}
 			detail += fmt.Sprintf("; former owner %s (%s) is now admin, %s", former.Email, former.ID,
 				sessionsDetail(out.SessionsEnded))
+			// The former owner's own trail shows their demotion too.
+			if err := s.audit(ctx, tx, actor, storage.AuditEvent{Type: mfa.EventUserRoleSet, UserID: former.ID,
+				Identifier: former.Email, Detail: fmt.Sprintf("role=%s (was %s): ownership handed to %s (%s); %s",
+					former.Role, storage.RoleOwner, after.Email, after.ID, sessionsDetail(out.SessionsEnded))}); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, actor, storage.AuditEvent{Type: mfa.EventUserRoleSet, UserID: after.ID,
 			Identifier: after.Email, Detail: detail})

@@ -221,10 +221,16 @@ func TestSetRoleHandsOwnershipOverAndNeverLeavesNone(t *testing.T) {
 		if sessionsOf(t, st, owner.ID, now) != 0 || sessionsOf(t, st, ada.ID, now) != 1 {
 			t.Error("hand-over should end the former owner's sessions only")
 		}
+		// Newest first: the new owner's row, the former owner's own row, then
+		// ada's earlier promotion to admin.
 		evs := auditOf(t, st, mfa.EventUserRoleSet)
-		if len(evs) != 2 || evs[0].UserID != ada.ID ||
+		if len(evs) != 3 || evs[0].UserID != ada.ID ||
 			!strings.Contains(evs[0].Detail, "role=owner (was admin); former owner owner@example.com") {
 			t.Errorf("hand-over rows %+v", evs)
+		}
+		if len(evs) == 3 && (evs[1].UserID != owner.ID || !strings.Contains(evs[1].Detail, "role=admin (was owner): ownership handed to ada@example.com") ||
+			!strings.Contains(evs[1].Detail, "1 session")) {
+			t.Errorf("the former owner's trail lacks the demotion: %+v", evs[1])
 		}
 
 		if _, err := svc.DisableUser(ctx, alice, UserRef{User: owner.ID}); err != nil {
