@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -44,20 +43,15 @@ type cmdDB struct {
 // cmdEngines runs fn on a fresh, migrated database of each engine.
 func cmdEngines(t *testing.T, fn func(t *testing.T, db *cmdDB)) {
 	onFreshDBs(t, func(t *testing.T, f freshDB) {
-		env := map[string]string{"STEPGATE_MASTER_KEY": f.key}
 		fn(t, &cmdDB{t: t, args: []string{"--dev", "--data-dir", f.dir, "--database", f.url},
-			getenv: func(k string) string { return env[k] }, store: f.store})
+			getenv: masterKeyEnv(f.key), store: f.store})
 	})
 }
 
 // run runs one command line on the database and returns its exit code,
 // standard output and standard error.
 func (db *cmdDB) run(stdin string, args ...string) (code int, stdout, stderr string) {
-	var out, errs bytes.Buffer
-	e := env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errs, getenv: db.getenv,
-		now: func() time.Time { return cmdClock }}
-	code = runEnv(context.Background(), e, append(append([]string{}, args...), db.args...))
-	return code, out.String(), errs.String()
+	return runCommand(db.getenv, func() time.Time { return cmdClock }, stdin, append(slices.Clone(args), db.args...)...)
 }
 
 // ok runs a command that must succeed and returns its standard output.

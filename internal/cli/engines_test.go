@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
@@ -30,16 +31,9 @@ func onFreshDBs(t *testing.T, fn func(t *testing.T, f freshDB)) {
 			rand.Read(raw)
 			f := freshDB{dir: t.TempDir(), key: base64.StdEncoding.EncodeToString(raw)}
 			f.url = database(t, f.dir)
-			var out, errs bytes.Buffer
-			e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errs, now: func() time.Time { return cmdClock },
-				getenv: func(k string) string {
-					if k == "STEPGATE_MASTER_KEY" {
-						return f.key
-					}
-					return ""
-				}}
-			if code := runEnv(t.Context(), e, []string{"migrate", "up", "--database", f.url}); code != 0 {
-				t.Fatalf("migrate up: exit %d\n%s%s", code, &out, &errs)
+			fixed := func() time.Time { return cmdClock }
+			if code, out, errs := runCommand(masterKeyEnv(f.key), fixed, "", "migrate", "up", "--database", f.url); code != 0 {
+				t.Fatalf("migrate up: exit %d\n%s%s", code, out, errs)
 			}
 			st, err := sqlstore.Open(t.Context(), f.url)
 			if err != nil {
@@ -49,5 +43,25 @@ func onFreshDBs(t *testing.T, fn func(t *testing.T, f freshDB)) {
 			f.store = st
 			fn(t, f)
 		})
+	}
+}
+
+// runCommand runs one command line as the binary runs it, with getenv and
+// now as its environment and clock, and returns its exit code, standard
+// output and standard error.
+func runCommand(getenv func(string) string, now func() time.Time, stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errs bytes.Buffer
+	e := env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errs, getenv: getenv, now: now}
+	code = runEnv(context.Background(), e, args)
+	return code, out.String(), errs.String()
+}
+
+// masterKeyEnv is an environment with only STEPGATE_MASTER_KEY set, to key.
+func masterKeyEnv(key string) func(string) string {
+	return func(k string) string {
+		if k == "STEPGATE_MASTER_KEY" {
+			return key
+		}
+		return ""
 	}
 }

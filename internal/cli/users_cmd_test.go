@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/csv"
@@ -41,16 +40,7 @@ func onCLIEngines(t *testing.T, fn func(t *testing.T, db *cliDB)) {
 // run runs one command line and returns its exit code and streams.
 func (db *cliDB) run(stdin string, args ...string) (code int, stdout, stderr string) {
 	db.t.Helper()
-	var out, errs bytes.Buffer
-	getenv := func(k string) string {
-		if k == "STEPGATE_MASTER_KEY" {
-			return db.key
-		}
-		return ""
-	}
-	e := env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errs, getenv: getenv, now: db.clock.Now}
-	code = runEnv(context.Background(), e, append(slices.Clone(args), "--database", db.url))
-	return code, out.String(), errs.String()
+	return runCommand(masterKeyEnv(db.key), db.clock.Now, stdin, append(slices.Clone(args), "--database", db.url)...)
 }
 
 // ok runs a command that must succeed and returns its standard output.
