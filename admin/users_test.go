@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -152,8 +153,10 @@ func TestCreateUserConflicts(t *testing.T) {
 	})
 }
 
-// Owner creation decides from the whole users table; racing creations
-// serialize, so exactly one becomes owner and the others are told why.
+// Racing owner creations: exactly one becomes owner and the others get a
+// ConflictError. (The database's one-owner index would also stop a second
+// owner without the owner lock; TestRacingHandOversBothSucceedOneAfterTheOther
+// is the race the lock decides.)
 func TestRacingOwnerCreationsMakeOneOwner(t *testing.T) {
 	onEngines(t, func(t *testing.T, st storage.Store) {
 		now := testT0
@@ -180,6 +183,52 @@ func TestRacingOwnerCreationsMakeOneOwner(t *testing.T) {
 		}
 		if won != 1 {
 			t.Errorf("%d owners created, want 1", won)
+		}
+	})
+}
+
+// Two hand-overs at once: each reads who the owner is and demotes them in
+// the transaction that promotes its user, under the owner lock, so both
+// succeed one after the other and exactly one owner remains. Without the
+// lock both would demote the same first owner and one would fail on the
+// database's one-owner index.
+func TestRacingHandOversBothSucceedOneAfterTheOther(t *testing.T) {
+	onEngines(t, func(t *testing.T, st storage.Store) {
+		now := testT0
+		svc := serviceAt(st, &now)
+		for round := range 5 {
+			ctx := t.Context()
+			owner := createUser(t, svc, fmt.Sprintf("owner%d@example.com", round), "")
+			if _, err := svc.SetRole(ctx, alice, SetRoleInput{User: owner.ID, Role: "owner"}); err != nil {
+				t.Fatal(err)
+			}
+			b := createUser(t, svc, fmt.Sprintf("b%d@example.com", round), "")
+			c := createUser(t, svc, fmt.Sprintf("c%d@example.com", round), "")
+			start := make(chan struct{})
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, u := range []*User{b, c} {
+				wg.Go(func() {
+					<-start
+					_, errs[i] = svc.SetRole(ctx, alice, SetRoleInput{User: u.ID, Role: "owner"})
+				})
+			}
+			close(start)
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: hand-over %d failed: %v", round, i, err)
+				}
+			}
+			owners := 0
+			for _, id := range []string{owner.ID, b.ID, c.ID} {
+				if storedUser(t, st, id).Role == storage.RoleOwner {
+					owners++
+				}
+			}
+			if owners != 1 {
+				t.Fatalf("round %d: %d owners", round, owners)
+			}
 		}
 	})
 }
