@@ -128,7 +128,7 @@ func userQueryCases() []conformanceCase {
 		{"user search matches email or name ignoring case, and takes % and _ literally", func(t *testing.T, s Store) {
 			for _, u := range []struct{ id, name string }{
 				{"ada", "Ada Lovelace"}, {"grace", "Grace Hopper"}, {"pct", "Fifty 50% off"},
-				{"under", "snake_case"}, {"under2", "snakeXcase"}, {"back", `back\slash`},
+				{"under", "snake_case"}, {"under2", "snakeXcase"}, {"back", `back\slash`}, {"elodie", "Élodie Ürban"},
 			} {
 				f := fixtureUser(u.id, RoleMember)
 				f.Name = u.name
@@ -145,7 +145,10 @@ func userQueryCases() []conformanceCase {
 				{"%", mails("pct")},
 				{"e_c", mails("under")},
 				{`k\s`, mails("back")},
-				{"example.com", mails("ada", "back", "grace", "pct", "under2", "under")}, // "2" < "@"
+				{"example.com", mails("ada", "back", "elodie", "grace", "pct", "under2", "under")}, // "2" < "@"
+				{"élodie", mails("elodie")}, // not ASCII: folded alike on both engines
+				{"ÜRBAN", mails("elodie")},
+				{"Élodie Ürban", mails("elodie")},
 				{"nobody", nil},
 			} {
 				got := queryAll(t, s, UserQuery{Search: c.search, Limit: 2})

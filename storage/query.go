@@ -33,8 +33,10 @@ func PageLimit(limit int) int {
 // flag does not filter. Users come ordered by email, which is unique, so
 // paging never shows a user twice or skips one that did not change meanwhile.
 type UserQuery struct {
-	// Search matches a substring of the email or the name, ignoring the
-	// case of ASCII letters (beyond ASCII, as the engine's LOWER does).
+	// Search matches a substring of the email or the name, ignoring case
+	// as Go's strings.ToLower does (on PostgreSQL: LOWER by the database's
+	// LC_CTYPE, which folds the same for a UTF-8 one; a "C" one folds only
+	// ASCII letters).
 	Search string
 	// TOTPBound: the user has (true) or has not (false) a confirmed TOTP
 	// binding; a pending one does not count.

@@ -29,11 +29,11 @@ const (
 const userCursor = "users"
 
 // userFilter turns q's filters (not its cursor) into conditions.
-func userFilter(q storage.UserQuery) (*where, error) {
+func (s *Store) userFilter(q storage.UserQuery) (*where, error) {
 	w := &where{}
-	if s := strings.ToLower(strings.TrimSpace(q.Search)); s != "" {
-		p := containsPattern(s)
-		w.add(`(LOWER(email) LIKE ? ESCAPE '\' OR LOWER(name) LIKE ? ESCAPE '\')`, p, p)
+	if term := strings.ToLower(strings.TrimSpace(q.Search)); term != "" {
+		p := containsPattern(term)
+		w.add(`(`+s.fold("email")+` LIKE ? ESCAPE '\' OR `+s.fold("name")+` LIKE ? ESCAPE '\')`, p, p)
 	}
 	if q.TOTPBound != nil {
 		if *q.TOTPBound {
@@ -81,7 +81,7 @@ func scanUserSummary(row scanner) (*storage.UserSummary, error) {
 // QueryUsers pages by email: the rows after the cursor's email, one more
 // than the limit to learn whether another page follows.
 func (s *Store) QueryUsers(ctx context.Context, q storage.UserQuery) (storage.UserPage, error) {
-	w, err := userFilter(q)
+	w, err := s.userFilter(q)
 	if err != nil {
 		return storage.UserPage{}, err
 	}
@@ -107,7 +107,7 @@ func (s *Store) QueryUsers(ctx context.Context, q storage.UserQuery) (storage.Us
 }
 
 func (s *Store) CountUsers(ctx context.Context, q storage.UserQuery) (int64, error) {
-	w, err := userFilter(q)
+	w, err := s.userFilter(q)
 	if err != nil {
 		return 0, err
 	}
