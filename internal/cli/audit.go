@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os/user"
-	"strconv"
 	"strings"
 	"time"
 
@@ -89,26 +88,13 @@ func (c *auditListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Lo
 	})
 }
 
-// parseWhen reads a --since or --until value: an RFC 3339 time, or a
-// duration back from now (24h, 90m, 7d). Empty is no bound.
+// parseWhen reads a --since or --until value (audit.ParseWhen).
 func parseWhen(flag, s string, now time.Time) (time.Time, error) {
-	if s = strings.TrimSpace(s); s == "" {
-		return time.Time{}, nil
+	t, err := audit.ParseWhen(s, now)
+	if err != nil {
+		return time.Time{}, usagef("--%s %q: %v", flag, strings.TrimSpace(s), err)
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	d, err := time.ParseDuration(s)
-	if n, ok := strings.CutSuffix(s, "d"); ok { // days, which Go durations lack
-		var days int
-		days, err = strconv.Atoi(n)
-		d = time.Duration(min(days, 100*366)) * 24 * time.Hour
-	}
-	if err != nil || d <= 0 {
-		return time.Time{}, usagef("--%s %q: want an RFC 3339 time such as 2025-05-01T12:00:00Z, or a positive duration such as 24h or 7d",
-			flag, s)
-	}
-	return now.Add(-d).UTC(), nil
+	return t, nil
 }
 
 // printNextCursor says how to get the next page, when there is one.
