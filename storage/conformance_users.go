@@ -52,23 +52,6 @@ func userCases() []conformanceCase {
 			_, err := s.UpdateUser(ctx, "u3", func(u *User) error { u.Role = RoleOwner; return nil })
 			wantErr(t, err, ErrConflict)
 		}},
-		{"users are listed oldest first", func(t *testing.T, s Store) {
-			ctx := t.Context()
-			for i, id := range []string{"c", "a", "b"} {
-				u := fixtureUser(id, RoleMember)
-				u.CreatedAt = at(-time.Duration(i) * time.Hour) // c newest, b oldest
-				must(t, s.CreateUser(ctx, u))
-			}
-			list, err := s.ListUsers(ctx)
-			must(t, err)
-			var ids []string
-			for _, u := range list {
-				ids = append(ids, u.ID)
-			}
-			if !slices.Equal(ids, []string{"b", "a", "c"}) {
-				t.Errorf("ListUsers order = %v, want [b a c]", ids)
-			}
-		}},
 		{"update writes the profile and leaves counters alone", func(t *testing.T, s Store) {
 			ctx := t.Context()
 			u := seedUser(t, s, "u1")

@@ -46,7 +46,6 @@ type Users interface {
 	CreateUser(ctx context.Context, u *User) error // ErrConflict on email or second owner
 	GetUser(ctx context.Context, id string) (*User, error)
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
-	ListUsers(ctx context.Context) ([]User, error)
 	// UpdateUser reads the user and runs update on it inside one
 	// transaction that holds the row until it ends, then writes the profile
 	// fields (email, name, role, password hash, disabled, MFA bypass, last

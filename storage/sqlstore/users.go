@@ -16,7 +16,6 @@ const (
 	qInsertUser = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)`
 	qUserByID   = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
 	qUserByMail = `SELECT ` + userColumns + ` FROM users WHERE email = ?`
-	qListUsers  = `SELECT ` + userColumns + ` FROM users ORDER BY created_at, id`
 	qUpdateUser = `UPDATE users SET email = ?, name = ?, role = ?, password_hash = ?, disabled = ?, mfa_bypass = ?,
 		last_factor = ?, updated_at = ? WHERE id = ?`
 	// The hash is replaced only while it is the one the caller checked.
@@ -77,10 +76,6 @@ func (s *Store) GetUser(ctx context.Context, id string) (*storage.User, error) {
 
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (*storage.User, error) {
 	return scanUser(s.queryRow(ctx, qUserByMail, normalizeEmail(email)))
-}
-
-func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
-	return collect(ctx, s, scanUser, qListUsers)
 }
 
 // UpdateUser reads the row (locked, see forUpdate), lets update change it

@@ -76,13 +76,6 @@ func (s *Failing) GetUserByEmail(a0 context.Context, a1 string) (r0 *storage.Use
 	return s.Inner.GetUserByEmail(a0, a1)
 }
 
-func (s *Failing) ListUsers(a0 context.Context) (r0 []storage.User, err error) {
-	if s.failing() {
-		return r0, s.Switch.err()
-	}
-	return s.Inner.ListUsers(a0)
-}
-
 func (s *Failing) UpdateUser(a0 context.Context, a1 string, a2 func(*storage.User) error) (r0 *storage.User, err error) {
 	if s.failing() {
 		return r0, s.Switch.err()
