@@ -147,15 +147,33 @@ func (s *Service) ShowClient(ctx context.Context, id string) (*Client, error) {
 	return &v, nil
 }
 
-// ListClients returns every client, oldest first, with its factors.
-func (s *Service) ListClients(ctx context.Context) ([]Client, error) {
-	list, err := s.Store.ListClients(ctx)
-	if err != nil {
+// ListClientsInput selects a page of clients.
+type ListClientsInput struct {
+	Cursor string `json:"cursor,omitempty"` // the NextCursor of the previous page
+	Limit  int    `json:"limit,omitempty"`  // 0: storage.DefaultPageSize; at most storage.MaxPageSize
+}
+
+// ClientList is one page of clients, oldest first, with their factors.
+type ClientList struct {
+	Clients    []Client `json:"clients"`
+	NextCursor string   `json:"next_cursor,omitempty"` // empty on the last page
+}
+
+// ListClients returns one page of clients, oldest first, with their
+// factors.
+func (s *Service) ListClients(ctx context.Context, in ListClientsInput) (*ClientList, error) {
+	var f fields
+	pageLimitField(&f, in.Limit)
+	if err := f.err(); err != nil {
 		return nil, err
 	}
-	out := make([]Client, len(list))
-	for i := range list {
-		out[i] = s.clientView(&list[i])
+	page, err := s.Store.QueryClients(ctx, storage.ClientQuery{Cursor: strings.TrimSpace(in.Cursor), Limit: in.Limit})
+	if err != nil {
+		return nil, asFieldErrors(err) // a damaged cursor
+	}
+	out := &ClientList{Clients: make([]Client, len(page.Clients)), NextCursor: page.NextCursor}
+	for i := range page.Clients {
+		out.Clients[i] = s.clientView(&page.Clients[i])
 	}
 	return out, nil
 }

@@ -116,7 +116,7 @@ func TestCreateClient(t *testing.T) {
 			if err == nil {
 				t.Fatal("created a client with no randomness left")
 			}
-			list, _ := s.ListClients(ctx)
+			list := allClients(t, s)
 			if slices.ContainsFunc(list, func(c Client) bool { return c.Name == "Dry" }) {
 				t.Error("a client was stored without randomness")
 			}
@@ -166,13 +166,23 @@ func TestCreateClientFieldErrors(t *testing.T) {
 				}
 			})
 		}
-		if list, _ := s.ListClients(t.Context()); len(list) != 0 {
+		if list := allClients(t, s); len(list) != 0 {
 			t.Errorf("refused clients were stored: %+v", list)
 		}
 		if rows := clientsAudit(t, s.Store, mfa.EventClientCreated); len(rows) != 0 {
 			t.Errorf("refused creations were audited: %+v", rows)
 		}
 	})
+}
+
+// allClients is every client, one page.
+func allClients(t *testing.T, s *Service) []Client {
+	t.Helper()
+	l, err := s.ListClients(t.Context(), ListClientsInput{Limit: storage.MaxPageSize})
+	if err != nil || l.NextCursor != "" {
+		t.Fatalf("list: %+v, %v", l, err)
+	}
+	return l.Clients
 }
 
 func TestShowAndListClients(t *testing.T) {
@@ -184,10 +194,21 @@ func TestShowAndListClients(t *testing.T) {
 		if _, err := s.SetFactors(ctx, alice, SetFactorsInput{ClientID: b.Client.ID, Email: yes(), MFAMaxAge: dur(0)}); err != nil {
 			t.Fatal(err)
 		}
-		list, err := s.ListClients(ctx)
-		if err != nil {
-			t.Fatal(err)
+		page, err := s.ListClients(ctx, ListClientsInput{Limit: 1})
+		if err != nil || len(page.Clients) != 1 || page.Clients[0].ID != a.Client.ID || page.NextCursor == "" {
+			t.Fatalf("first page %+v, %v; want A and a cursor", page, err)
 		}
+		next, err := s.ListClients(ctx, ListClientsInput{Limit: 1, Cursor: page.NextCursor})
+		if err != nil || len(next.Clients) != 1 || next.Clients[0].ID != b.Client.ID || next.NextCursor != "" {
+			t.Fatalf("second page %+v, %v; want B, last", next, err)
+		}
+		if _, err := s.ListClients(ctx, ListClientsInput{Cursor: "forged"}); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("a damaged cursor: %v, want a field error", err)
+		}
+		if _, err := s.ListClients(ctx, ListClientsInput{Limit: -1}); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("a negative limit: %v, want a field error", err)
+		}
+		list := allClients(t, s)
 		if len(list) != 2 || list[0].ID != a.Client.ID || list[1].ID != b.Client.ID {
 			t.Fatalf("list %+v, want A then B", list)
 		}

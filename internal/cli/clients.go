@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/storage"
 )
 
 // clientJSON is a client as --json prints it. Durations are Go's ("1h0m0s");
@@ -120,9 +121,17 @@ type clientListCmd struct {
 
 func (c *clientListCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger) error {
 	return withAdmin(ctx, e, cfg, log, func(svc *admin.Service, _ admin.Actor) error {
-		list, err := svc.ListClients(ctx)
-		if err != nil {
-			return adminError(err)
+		// Every client, page by page: a workspace has few.
+		var list []admin.Client
+		for in := (admin.ListClientsInput{Limit: storage.MaxPageSize}); ; {
+			page, err := svc.ListClients(ctx, in)
+			if err != nil {
+				return adminError(err)
+			}
+			if list = append(list, page.Clients...); page.NextCursor == "" {
+				break
+			}
+			in.Cursor = page.NextCursor
 		}
 		if c.JSON {
 			out := make([]clientJSON, 0, len(list))
