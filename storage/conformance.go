@@ -28,6 +28,7 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) Store) {
 		{"field updates", updateCases()},
 		{"sessions", sessionCases()},
 		{"session lists", sessionListCases()},
+		{"console sessions", consoleSessionCases()},
 		{"auth requests", authRequestCases()},
 		{"tokens", tokenCases()},
 		{"signing keys", signingKeyCases()},

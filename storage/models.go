@@ -87,6 +87,27 @@ type Session struct {
 	ExpiresAt  time.Time // absolute end
 }
 
+// ConsoleSession is a sign-in to StepGate's own console: what the console's
+// login (an OIDC code flow with StepGate) established, keyed by the hash of
+// the console's cookie.
+type ConsoleSession struct {
+	IDHash   string
+	UserID   string
+	AuthTime time.Time // auth_time of the ID token that opened it
+	// MFAAt is when the latest second factor of that login was done; zero
+	// when it had none.
+	MFAAt time.Time
+	// IDToken is the ID token the login returned, the id_token_hint of the
+	// console's sign-out.
+	IDToken string
+	// Pending is an action that waits for a fresh second factor (the
+	// console's own JSON); empty when none does.
+	Pending    string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end
+}
+
 // AuthParams are the relying party's authorization request parameters, kept
 // verbatim so the login flow and the token endpoint see the same request.
 type AuthParams struct {

@@ -17,6 +17,7 @@ type Store interface {
 	Users
 	Clients
 	Sessions
+	ConsoleSessions
 	AuthRequests
 	Tokens
 	SigningKeys
@@ -123,6 +124,8 @@ type Sessions interface {
 	RotateSession(ctx context.Context, oldHash, newHash string, factors []FactorRecord, now time.Time) error
 	TouchSession(ctx context.Context, idHash string, now time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
+	// DeleteUserSessions ends every sign-in of the user: their SSO sessions
+	// and their console sessions.
 	DeleteUserSessions(ctx context.Context, userID string) error
 	// ListSessions returns the user's sessions whose absolute end is after
 	// now, most recently seen first. An idle limit is the login's setting,
@@ -132,10 +135,27 @@ type Sessions interface {
 	// DeleteUserSession removes one session of the user by its public ID
 	// (SessionInfo.ID); ErrNotFound if the user has no session with it.
 	DeleteUserSession(ctx context.Context, userID, sessionID string) error
-	// DeleteExpiredSessions removes sessions whose absolute end is at or
-	// before now, or last seen idle or longer ago; idle <= 0 means no idle
-	// limit.
+	// DeleteExpiredSessions removes sessions, SSO and console ones, whose
+	// absolute end is at or before now, or last seen idle or longer ago;
+	// idle <= 0 means no idle limit.
 	DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int64, error)
+}
+
+// ConsoleSessions are the console's own sign-in sessions, keyed by the hash
+// of the console's cookie. They end with the user's other sessions
+// (DeleteUserSessions) and expire with them (DeleteExpiredSessions).
+type ConsoleSessions interface {
+	CreateConsoleSession(ctx context.Context, s *ConsoleSession) error // ErrConflict on a taken hash
+	GetConsoleSession(ctx context.Context, idHash string) (*ConsoleSession, error)
+	// TouchConsoleSession records activity (the idle timeout restarts).
+	TouchConsoleSession(ctx context.Context, idHash string, now time.Time) error
+	// SetConsolePending sets (or, with "", clears) the session's pending
+	// action.
+	SetConsolePending(ctx context.Context, idHash, pending string) error
+	// TakeConsolePending returns the pending action and clears it in one
+	// statement, so it is taken once; "" when there is none.
+	TakeConsolePending(ctx context.Context, idHash string) (string, error)
+	DeleteConsoleSession(ctx context.Context, idHash string) error
 }
 
 // AuthRequests are authorization requests and the codes issued for them.

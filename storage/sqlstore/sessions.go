@@ -70,9 +70,17 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 	return s.execOne(ctx, qDeleteSession, idHash)
 }
 
+// DeleteUserSessions deletes the SSO and the console sessions in one
+// transaction.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
-	_, err := s.exec(ctx, qDeleteSessions, userID)
-	return err
+	return s.InTx(ctx, func(tx storage.Store) error {
+		t := tx.(*Store)
+		if _, err := t.exec(ctx, qDeleteSessions, userID); err != nil {
+			return err
+		}
+		_, err := t.exec(ctx, qDeleteConsoleSessions, userID)
+		return err
+	})
 }
 
 // DeleteExpiredSessions removes sessions past their absolute end or idle for
@@ -83,7 +91,22 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time, idle t
 	if idle > 0 {
 		idleBefore = ms(now.Add(-idle))
 	}
-	return s.execCount(ctx, qExpireSessions, ms(now), idleBefore)
+	n, err := s.execCount(ctx, qExpireSessions, ms(now), idleBefore)
+	if err != nil {
+		return n, err
+	}
+	// Two statements, each on its own index.
+	for _, q := range []struct {
+		query string
+		arg   int64
+	}{{qExpireConsoleByEnd, ms(now)}, {qExpireConsoleByIdleness, idleBefore}} {
+		m, err := s.execCount(ctx, q.query, q.arg)
+		if err != nil {
+			return n, err
+		}
+		n += m
+	}
+	return n, nil
 }
 
 // ListSessions reads the sessions, then which clients each logged in to;

@@ -621,3 +621,45 @@ func (s *Failing) DeleteAllBackupCodes(a0 context.Context) (r0 int64, err error)
 	}
 	return s.Inner.DeleteAllBackupCodes(a0)
 }
+
+func (s *Failing) CreateConsoleSession(a0 context.Context, a1 *storage.ConsoleSession) (err error) {
+	if s.failing() {
+		return s.Switch.err()
+	}
+	return s.Inner.CreateConsoleSession(a0, a1)
+}
+
+func (s *Failing) GetConsoleSession(a0 context.Context, a1 string) (r0 *storage.ConsoleSession, err error) {
+	if s.failing() {
+		return r0, s.Switch.err()
+	}
+	return s.Inner.GetConsoleSession(a0, a1)
+}
+
+func (s *Failing) TouchConsoleSession(a0 context.Context, a1 string, a2 time.Time) (err error) {
+	if s.failing() {
+		return s.Switch.err()
+	}
+	return s.Inner.TouchConsoleSession(a0, a1, a2)
+}
+
+func (s *Failing) SetConsolePending(a0 context.Context, a1, a2 string) (err error) {
+	if s.failing() {
+		return s.Switch.err()
+	}
+	return s.Inner.SetConsolePending(a0, a1, a2)
+}
+
+func (s *Failing) TakeConsolePending(a0 context.Context, a1 string) (r0 string, err error) {
+	if s.failing() {
+		return r0, s.Switch.err()
+	}
+	return s.Inner.TakeConsolePending(a0, a1)
+}
+
+func (s *Failing) DeleteConsoleSession(a0 context.Context, a1 string) (err error) {
+	if s.failing() {
+		return s.Switch.err()
+	}
+	return s.Inner.DeleteConsoleSession(a0, a1)
+}
