@@ -60,7 +60,7 @@ func (s *Service) clientView(c *storage.Client) Client {
 		AccessTokenLifetime:    c.AccessTokenLifetime, IDTokenLifetime: c.IDTokenLifetime,
 		RefreshTokenLifetime: c.RefreshTokenLifetime,
 		Factors:              ClientFactors{OTP: c.FactorOTP, Email: c.FactorEmail, MFAMaxAge: maxAge},
-		Console:              s.ConsoleClientID != "" && c.ID == s.ConsoleClientID,
+		Console:              s.isConsole(c.ID),
 		CreatedAt:            c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -200,6 +200,9 @@ var errUnchanged = errors.New("unchanged")
 // of its factors) is not undone. A change that changes nothing writes no
 // row and no audit event.
 func (s *Service) UpdateClient(ctx context.Context, actor Actor, in UpdateClientInput) (*Client, error) {
+	if s.isConsole(in.ID) {
+		return nil, errConsoleClient
+	}
 	now := s.now()
 	var out *storage.Client
 	err := s.tx(ctx, func(tx storage.Store) error {
@@ -261,6 +264,9 @@ func (s *Service) UpdateClient(ctx context.Context, actor Actor, in UpdateClient
 // the old one stops working when the transaction commits. A public client
 // has no secret: that is a ConflictError.
 func (s *Service) RotateSecret(ctx context.Context, actor Actor, id string) (*ClientSecret, error) {
+	if s.isConsole(id) {
+		return nil, errConsoleClient
+	}
 	secret, err := s.newSecret()
 	if err != nil {
 		return nil, err
@@ -311,7 +317,7 @@ type DeleteClientResult struct {
 // *ConfirmationRequired with the count, nothing deleted) and then removes
 // them with every backup code, in the same transaction.
 func (s *Service) DeleteClient(ctx context.Context, actor Actor, in DeleteClientInput) (*DeleteClientResult, error) {
-	if s.ConsoleClientID != "" && in.ID == s.ConsoleClientID {
+	if s.isConsole(in.ID) {
 		return nil, &ConflictError{Reason: "the console's own client cannot be deleted"}
 	}
 	res := &DeleteClientResult{}

@@ -84,6 +84,9 @@ func (e *ConfirmationRequired) Is(target error) bool { return target == storage.
 // changes. The change, the decision and the removal are one transaction
 // that holds the factor-policy lock, deciding on the state inside it.
 func (s *Service) SetFactors(ctx context.Context, actor Actor, in SetFactorsInput) (*FactorsResult, error) {
+	if s.isConsole(in.ClientID) {
+		return nil, errConsoleClient
+	}
 	var f fields
 	var maxAge time.Duration
 	if in.MFAMaxAge != nil {

@@ -24,9 +24,8 @@ import (
 // code key (as the server derives it), and the actor the audit rows name:
 // "cli:<os user>" (cliActor), or "cli" when the user is unknown.
 //
-// ConsoleClientID stays empty: StepGate has no console client yet. When it
-// has one, this is where the command line learns its ID, so that `client
-// delete` refuses it as the console's own door does.
+// ConsoleClientID is the console's client, which the command line refuses
+// to delete or reconfigure as every other door does.
 func adminService(a *app, e env) (*admin.Service, admin.Actor) {
 	now := time.Now
 	if e.now != nil {
@@ -37,6 +36,8 @@ func adminService(a *app, e env) (*admin.Service, admin.Actor) {
 		Now:     now,
 		Hasher:  newHasher(),
 		CodeKey: a.master.Derive(server.CodeKeyPurpose),
+
+		ConsoleClientID: admin.ConsoleClient,
 	}
 	_, osUser, _ := strings.Cut(cliActor(e), ":")
 	return s, admin.CLI(osUser)

@@ -42,6 +42,12 @@ func (c *serveCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger
 			return err
 		}
 	}
+	// The console signs in through StepGate like any application, as its
+	// own client.
+	svc, _ := adminService(a, e)
+	if err := svc.EnsureConsoleClient(ctx, cfg.Issuer); err != nil {
+		return fmt.Errorf("console client: %w", err)
+	}
 	mailer, err := a.mailer()
 	if err != nil {
 		return err
