@@ -38,7 +38,9 @@ const (
 var errConsoleClient = &ConflictError{Reason: "the console's own client is managed by StepGate: " +
 	"the workspace policy (targets: console) decides its second factor"}
 
-func (s *Service) isConsole(id string) bool { return s.ConsoleClientID != "" && id == s.ConsoleClientID }
+func (s *Service) isConsole(id string) bool {
+	return s.ConsoleClientID != "" && id == s.ConsoleClientID
+}
 
 // EnsureConsoleClient creates the console's client for issuer, or brings
 // an existing one back to what the console needs (its redirect URIs follow
