@@ -161,3 +161,14 @@ func factorTime(factors []storage.FactorRecord, method string) time.Time {
 	}
 	return time.Time{}
 }
+
+// Lookup returns the browser's live SSO session and its user, or nils when
+// there is none; for StepGate's own console, which asks when the session
+// did its second factors.
+func (s *Sessions) Lookup(ctx context.Context, r *http.Request) (*storage.Session, *storage.User, error) {
+	cur, err := s.Current(ctx, r)
+	if err != nil || cur == nil {
+		return nil, nil, err
+	}
+	return cur.session, cur.user, nil
+}

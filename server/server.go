@@ -11,7 +11,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/audit"
+	"github.com/stepgate/stepgate/console"
 	"github.com/stepgate/stepgate/keys"
 	"github.com/stepgate/stepgate/login"
 	"github.com/stepgate/stepgate/mail"
@@ -144,12 +146,23 @@ func New(d Deps) (*Server, error) {
 		TOTPIssuer:       cfg.TOTPIssuer,
 		Rand:             rand.Reader,
 		GeoIP:            d.GeoIP,
+		ConsoleClientID:  admin.ConsoleClient,
 	}
 	prefix := provider.Prefix()
 	engine.Use(securityHeaders(prefix + provider.OP.TokenEndpoint().Relative()))
 	engine.GET(prefix+"/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	engine.GET(prefix+"/readyz", s.ready)
 	lh.Mount(engine)
+	ch := &console.Handler{
+		Admin: &admin.Service{Store: d.Store, Now: now, Hasher: lh.Hasher, CodeKey: lh.CodeKey,
+			ConsoleClientID: admin.ConsoleClient},
+		Store: d.Store, Issuer: provider.Issuer(), Prefix: prefix, Secure: !cfg.insecure(),
+		Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Now: now, Log: d.Log,
+		Sealer: d.Master, CSRFKey: d.Master.Derive("console-csrf"), SSO: lh.Sessions, Loopback: engine,
+	}
+	if err := ch.Mount(engine); err != nil {
+		return nil, err
+	}
 	provider.Mount(engine)
 	s.handler = engine
 	return s, nil
