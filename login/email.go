@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/stepgate/stepgate/mail"
+	"github.com/stepgate/stepgate/metrics"
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
@@ -46,7 +47,8 @@ func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, err
 	ctx := c.Request.Context()
 	u := f.cur.user
 	now := h.Now()
-	refuse := func(msg string) (string, error) {
+	refuse := func(msg, result string) (string, error) {
+		h.Metrics.EmailCode(purpose, result)
 		ev := storage.AuditEvent{Type: mfa.EventEmailSend, UserID: u.ID, Identifier: u.Email, ClientID: f.client.ID,
 			Result: storage.ResultFailure, Reason: mfa.ReasonRateLimited, Detail: "send " + purpose}
 		h.enrich(c, &ev)
@@ -57,14 +59,14 @@ func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, err
 		return "", err
 	}
 	if n > 1 {
-		return refuse(msgCodeWait)
+		return refuse(msgCodeWait, metrics.CodeRefusedResend)
 	}
 	n, err = h.Store.HitRateLimit(ctx, "email-hour:"+u.ID, now, CodesWindow)
 	if err != nil {
 		return "", err
 	}
 	if n > maxCodesPerHour {
-		return refuse(msgCodeTooMany)
+		return refuse(msgCodeTooMany, metrics.CodeRefusedHourly)
 	}
 	code, err := mfa.NewEmailCode(h.Rand)
 	if err != nil {
@@ -80,8 +82,10 @@ func (h *Handler) sendCode(c *gin.Context, f *flow, purpose string) (string, err
 	defer cancel()
 	if err := h.Mailer.Send(sctx, msg); err != nil {
 		h.Log.ErrorContext(ctx, "send code email", "user_id", u.ID, "purpose", purpose, "err", err)
+		h.Metrics.EmailCode(purpose, metrics.CodeSendFailed)
 		return msgCodeSendFail, nil
 	}
+	h.Metrics.EmailCode(purpose, metrics.CodeSent)
 	return msgCodeSent, nil
 }
 

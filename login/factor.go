@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/stepgate/stepgate/metrics"
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -220,7 +221,9 @@ func (h *Handler) attempt(c *gin.Context, f *flow, event, detail string, check f
 	u := f.cur.user
 	ev := storage.AuditEvent{Type: event, UserID: u.ID, Identifier: u.Email, ClientID: f.client.ID, Detail: detail}
 	h.enrich(c, &ev)
+	locks := false // this attempt locks the account
 	err = h.Store.InTx(ctx, func(tx storage.Store) error {
+		locks = false
 		state, err := tx.ReserveMFAAttempt(ctx, u.ID, h.Now(), h.MFALockout)
 		switch {
 		case errors.Is(err, storage.ErrLocked):
@@ -243,6 +246,7 @@ func (h *Handler) attempt(c *gin.Context, f *flow, event, detail string, check f
 			return tx.ResetMFAFailures(ctx, u.ID)
 		}
 		if reason != mfa.ReasonLocked && state.Locks() {
+			locks = true
 			locked := storage.AuditEvent{Type: mfa.EventAccountLocked, UserID: u.ID, Identifier: u.Email,
 				ClientID: f.client.ID, Result: storage.ResultSuccess, Detail: "second factor",
 				At: ev.At, IP: ev.IP, Country: ev.Country, UserAgent: ev.UserAgent}
@@ -250,7 +254,33 @@ func (h *Handler) attempt(c *gin.Context, f *flow, event, detail string, check f
 		}
 		return nil
 	})
+	h.countAttempt(event, detail, reason, err, locks)
 	return err == nil && reason == "", reason, err
+}
+
+// attemptFactors name the factor of each second-factor audit event.
+var attemptFactors = map[string]string{
+	mfa.EventOTP: metrics.FactorOTP, mfa.EventEmail: metrics.FactorEmail, mfa.EventBackupCode: metrics.FactorBackupCode,
+}
+
+// countAttempt records a second-factor attempt once its transaction has
+// ended: what it decided if it committed, error if it did not. The binding
+// steps are the attempts with a detail (the bind-totp code, "binding").
+func (h *Handler) countAttempt(event, detail, reason string, err error, locks bool) {
+	step, result := metrics.StepSecondFactor, metrics.ResultSuccess
+	if detail != "" {
+		step = metrics.StepBinding
+	}
+	switch {
+	case err != nil:
+		result = metrics.ResultError
+	case reason != "":
+		result = reason
+	}
+	h.Metrics.LoginAttempt(step, attemptFactors[event], result)
+	if err == nil && locks {
+		h.Metrics.Lockout(metrics.LockoutMFA)
+	}
 }
 
 // failedAttempt sends the browser back to the factor tab with the generic

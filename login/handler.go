@@ -12,6 +12,7 @@ import (
 
 	"github.com/stepgate/stepgate/audit"
 	"github.com/stepgate/stepgate/mail"
+	"github.com/stepgate/stepgate/metrics"
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/web"
@@ -47,6 +48,8 @@ type Handler struct {
 	Rand       io.Reader
 	// GeoIP fills the country of audit rows; nil leaves it empty.
 	GeoIP *audit.GeoIP
+	// Metrics counts attempts, lockouts and codes sent; nil counts nothing.
+	Metrics *metrics.Metrics
 	// ConsoleClientID is StepGate's own console client: its logins are
 	// console logins for the workspace policy's targets. Empty while there
 	// is no console; every login is then a client application's.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/stepgate/stepgate/metrics"
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
 )
@@ -117,6 +118,10 @@ func (h *Handler) submitPassword(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	// From here on this is an attempt; its result is set where it is
+	// decided, and stays error if the server fails first.
+	result := metrics.ResultError
+	defer func() { h.Metrics.LoginAttempt(metrics.StepPassword, metrics.FactorPassword, result) }()
 	if h.PasswordIPLimit > 0 {
 		n, err := h.Store.HitRateLimit(ctx, "password-ip:"+c.ClientIP(), h.Now(), h.PasswordIPWindow)
 		if err != nil {
@@ -124,6 +129,7 @@ func (h *Handler) submitPassword(c *gin.Context) {
 			return
 		}
 		if n > h.PasswordIPLimit {
+			result = mfa.ReasonRateLimited
 			h.audit(c, storage.AuditEvent{Type: mfa.EventPassword, Identifier: strings.ToLower(email), ClientID: cl.ID,
 				Result: storage.ResultFailure, Reason: mfa.ReasonRateLimited})
 			h.fail(c, errRateLimit)
@@ -132,7 +138,7 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	}
 	ev := storage.AuditEvent{Type: mfa.EventPassword, Identifier: strings.ToLower(email), ClientID: cl.ID, Result: storage.ResultFailure}
 	retry := func(reason string) {
-		ev.Reason = reason
+		result, ev.Reason = reason, reason
 		h.audit(c, ev)
 		// 303 to the password page: a reload shows it and counts nothing.
 		c.Redirect(http.StatusSeeOther, h.Provider.Prefix()+"/login?authRequestID="+url.QueryEscape(req.ID)+"&msg="+msgCodeBadCredentials)
@@ -141,7 +147,7 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	user, err := h.Store.GetUserByEmail(ctx, email)
 	if errors.Is(err, storage.ErrNotFound) {
 		if err := h.Hasher.VerifyDummy(ctx, password); err != nil {
-			h.failHash(c, err)
+			result = h.failHash(c, err)
 			return
 		}
 		retry(mfa.ReasonUnknownUser)
@@ -155,7 +161,7 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	state, err := h.Store.ReservePasswordAttempt(ctx, user.ID, h.Now(), h.PasswordLockout)
 	if errors.Is(err, storage.ErrLocked) {
 		if err := h.Hasher.VerifyDummy(ctx, password); err != nil {
-			h.failHash(c, err)
+			result = h.failHash(c, err)
 			return
 		}
 		retry(mfa.ReasonLocked)
@@ -173,13 +179,14 @@ func (h *Handler) submitPassword(c *gin.Context) {
 		ok, err = false, nil
 	}
 	if err != nil {
-		h.failHash(c, err)
+		result = h.failHash(c, err)
 		return
 	}
 	switch {
 	case !ok:
 		reason := mfa.ReasonWrongPassword
 		if state.Locks() {
+			h.Metrics.Lockout(metrics.LockoutPassword)
 			h.audit(c, storage.AuditEvent{Type: mfa.EventAccountLocked, UserID: user.ID, Identifier: user.Email, ClientID: cl.ID,
 				Result: storage.ResultSuccess, Detail: "password"})
 		}
@@ -209,6 +216,7 @@ func (h *Handler) submitPassword(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	result = metrics.ResultSuccess
 	cur, err := h.Sessions.Current(ctx, c.Request)
 	if err != nil {
 		h.fail(c, err)
@@ -222,10 +230,13 @@ func (h *Handler) submitPassword(c *gin.Context) {
 	h.proceed(c, req, cl, &current{session: sess, user: user})
 }
 
-func (h *Handler) failHash(c *gin.Context, err error) {
+// failHash answers a hashing failure and returns the attempt's result:
+// busy when no hashing slot freed up in time.
+func (h *Handler) failHash(c *gin.Context, err error) string {
 	if errors.Is(err, ErrBusy) {
 		h.fail(c, errBusy)
-		return
+		return mfa.ReasonBusy
 	}
 	h.fail(c, err)
+	return metrics.ResultError
 }

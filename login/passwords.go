@@ -78,6 +78,10 @@ type Hasher struct {
 	Wait time.Duration
 	// Rand is the source of salts; crypto/rand when nil.
 	Rand io.Reader
+	// Waited, when set, is told how long each computation waited for its
+	// slot, and whether it gave up because none freed up in time (busy).
+	// It is measured on the real clock, as Wait is.
+	Waited func(wait time.Duration, busy bool)
 
 	slots chan struct{}
 	// dummy is a PHC string with the current parameters that no password
@@ -107,6 +111,12 @@ func NewHasher(params Params, maxConcurrent int, wait time.Duration) *Hasher {
 		key:    argon2.IDKey,
 	}
 }
+
+// Slots is how many computations may run at once.
+func (h *Hasher) Slots() int { return cap(h.slots) }
+
+// InUse is how many computations are running now.
+func (h *Hasher) InUse() int { return len(h.slots) }
 
 // Hash returns the PHC string of password under the current parameters.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
@@ -164,8 +174,18 @@ func (h *Hasher) compute(ctx context.Context, password string, salt []byte, p Pa
 	return h.key([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
 }
 
-// acquire takes a slot, waiting at most h.Wait.
+// acquire takes a slot, waiting at most h.Wait, and reports the wait.
 func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
+	start := time.Now()
+	release, err = h.take(ctx)
+	// A request that went away while waiting says nothing about the slots.
+	if h.Waited != nil && (err == nil || errors.Is(err, ErrBusy)) {
+		h.Waited(time.Since(start), errors.Is(err, ErrBusy))
+	}
+	return release, err
+}
+
+func (h *Hasher) take(ctx context.Context) (release func(), err error) {
 	release = func() { <-h.slots }
 	select {
 	case h.slots <- struct{}{}:

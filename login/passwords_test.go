@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -334,5 +335,51 @@ func TestDummyMatchesNoPassword(t *testing.T) {
 		if ok, _, err := h.Verify(context.Background(), h.dummy, pw); ok || err != nil {
 			t.Fatalf("dummy hash matched %q (err %v)", pw, err)
 		}
+	}
+}
+
+// TestSlotsAndWaitsAreReported: InUse counts the computations holding a
+// slot, and Waited hears of every wait for one: those that got it and those
+// that ended busy, not those whose request went away.
+func TestSlotsAndWaitsAreReported(t *testing.T) {
+	ctx := context.Background()
+	h := NewHasher(cheap, 2, 0)
+	type waited struct{ busy bool }
+	var got []waited
+	h.Waited = func(d time.Duration, busy bool) {
+		if d < 0 {
+			t.Errorf("negative wait %v", d)
+		}
+		got = append(got, waited{busy})
+	}
+	if h.Slots() != 2 || h.InUse() != 0 {
+		t.Fatalf("Slots, InUse = %d, %d; want 2, 0", h.Slots(), h.InUse())
+	}
+	phc, err := h.Hash(ctx, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.InUse() != 0 {
+		t.Fatalf("InUse after a hash = %d, want 0", h.InUse())
+	}
+	r1, _ := h.acquire(ctx)
+	r2, _ := h.acquire(ctx)
+	if h.InUse() != 2 {
+		t.Fatalf("InUse with both slots held = %d, want 2", h.InUse())
+	}
+	if _, _, err := h.Verify(ctx, phc, "pw"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Verify = %v, want ErrBusy", err)
+	}
+	h.Wait = time.Minute
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := h.Hash(gone, "pw"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Hash = %v, want context.Canceled", err)
+	}
+	r1()
+	r2()
+	want := []waited{{false}, {false}, {false}, {true}} // Hash, the two held slots, the busy Verify
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Waited heard %v, want %v", got, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/audit"
@@ -17,6 +18,7 @@ import (
 	"github.com/stepgate/stepgate/keys"
 	"github.com/stepgate/stepgate/login"
 	"github.com/stepgate/stepgate/mail"
+	"github.com/stepgate/stepgate/metrics"
 	"github.com/stepgate/stepgate/op"
 	"github.com/stepgate/stepgate/storage"
 	"github.com/stepgate/stepgate/web"
@@ -80,6 +82,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	handler http.Handler
+	metrics *metrics.Metrics
 }
 
 // CodeKeyPurpose derives the HMAC key for email and backup codes from the
@@ -98,11 +101,14 @@ func New(d Deps) (*Server, error) {
 	}
 	d.Keys.Now = now
 	cfg := d.Config
-	s := &Server{cfg: cfg, store: d.Store, db: d.Database, log: d.Log, now: now}
+	s := &Server{cfg: cfg, store: d.Store, db: d.Database, log: d.Log, now: now, metrics: metrics.New()}
+	s.metrics.WatchDatabase(d.Database.DB().DB)
 
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
-	engine.Use(recovery(d.Log), routeLibraryLogs(d.Log), requestLog(d.Log))
+	libraryRoutes := map[string]bool{} // the provider's endpoints, once it is built
+	// Latency first, so that it covers every answer, recovery's too.
+	engine.Use(observeRequests(s.metrics, libraryRoutes), recovery(d.Log), routeLibraryLogs(d.Log), requestLog(d.Log))
 	// Only configured proxies may set X-Forwarded-For; by default none.
 	if err := engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
@@ -129,9 +135,12 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	hasher := login.NewHasher(login.DefaultParams, 4, 2*time.Second)
+	hasher.Waited = s.metrics.HashWaited
+	s.metrics.WatchHasher(hasher.Slots(), hasher.InUse)
 	lh := &login.Handler{
-		Store: d.Store, Provider: provider, Pages: pages, Log: d.Log, Now: now,
-		Hasher: login.NewHasher(login.DefaultParams, 4, 2*time.Second),
+		Store: d.Store, Provider: provider, Pages: pages, Log: d.Log, Now: now, Metrics: s.metrics,
+		Hasher: hasher,
 		Sessions: &login.Sessions{
 			Store: d.Store, Cookies: login.Cookies{Secure: !cfg.insecure()},
 			Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Now: now,
@@ -149,7 +158,14 @@ func New(d Deps) (*Server, error) {
 		ConsoleClientID:  admin.ConsoleClient,
 	}
 	prefix := provider.Prefix()
-	engine.Use(securityHeaders(prefix + provider.OP.TokenEndpoint().Relative()))
+	tokenPath := prefix + provider.OP.TokenEndpoint().Relative()
+	for _, e := range []*zop.Endpoint{provider.OP.AuthorizationEndpoint(), provider.OP.TokenEndpoint(),
+		provider.OP.IntrospectionEndpoint(), provider.OP.UserinfoEndpoint(), provider.OP.RevocationEndpoint(),
+		provider.OP.EndSessionEndpoint(), provider.OP.KeysEndpoint()} {
+		libraryRoutes[prefix+e.Relative()] = true
+	}
+	libraryRoutes[prefix+provider.OP.AuthorizationEndpoint().Relative()+"/callback"] = true
+	engine.Use(securityHeaders(tokenPath), countGrants(s.metrics, tokenPath))
 	engine.GET(prefix+"/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	engine.GET(prefix+"/readyz", s.ready)
 	lh.Mount(engine)
@@ -167,6 +183,11 @@ func New(d Deps) (*Server, error) {
 	s.handler = engine
 	return s, nil
 }
+
+// MetricsHandler serves the server's metrics at /metrics and, with
+// profiling, net/http/pprof at /debug/pprof/: for a listener of its own,
+// never the one ServeHTTP is on.
+func (s *Server) MetricsHandler(profiling bool) http.Handler { return s.metrics.Handler(profiling) }
 
 // ServeHTTP serves every StepGate endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

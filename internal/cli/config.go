@@ -60,6 +60,11 @@ type Config struct {
 	PasswordLockoutDuration  time.Duration `yaml:"password_lockout_duration"`
 	PasswordIPLimit          int           `yaml:"password_ip_limit"`
 	PasswordIPWindow         time.Duration `yaml:"password_ip_window"`
+
+	// MetricsListen is the address of the metrics listener; "" is none.
+	MetricsListen string `yaml:"metrics_listen"`
+	// Pprof serves net/http/pprof on the metrics listener.
+	Pprof bool `yaml:"pprof"`
 }
 
 func defaultConfig() Config {
@@ -127,6 +132,9 @@ type configFlags struct {
 	PasswordLockoutDuration  *time.Duration `name:"password-lockout-duration" group:"config" placeholder:"DURATION" help:"how long a password lock lasts"`
 	PasswordIPLimit          *int           `name:"password-ip-limit" group:"config" placeholder:"N" help:"password attempts allowed per client IP per window (0: no limit)"`
 	PasswordIPWindow         *time.Duration `name:"password-ip-window" group:"config" placeholder:"DURATION" help:"window of --password-ip-limit"`
+
+	MetricsListen *string `name:"metrics-listen" group:"config" placeholder:"HOST:PORT" help:"address of a second listener serving Prometheus metrics at /metrics (default: none)"`
+	Pprof         *bool   `name:"pprof" group:"config" help:"serve net/http/pprof at /debug/pprof/ on the metrics listener (needs --metrics-listen)"`
 }
 
 // setting is one configuration flag: its name and the Config field it sets.
@@ -364,12 +372,36 @@ func (c *Config) finish(needIssuer bool) error {
 	if strings.TrimSpace(c.TOTPIssuer) == "" {
 		return errors.New("--totp-issuer must not be empty")
 	}
+	if err := c.checkMetrics(port); err != nil {
+		return err
+	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {
 			if _, _, err := net.ParseCIDR(p); err != nil {
 				return fmt.Errorf("--trusted-proxies: %q is neither an IP nor a CIDR", p)
 			}
 		}
+	}
+	return nil
+}
+
+// checkMetrics validates the metrics listener against the main one, which
+// listens on listenPort.
+func (c *Config) checkMetrics(listenPort string) error {
+	if c.MetricsListen == "" {
+		if c.Pprof {
+			return errors.New("--pprof needs --metrics-listen: profiles are served only on the metrics listener")
+		}
+		return nil
+	}
+	host, port, err := net.SplitHostPort(c.MetricsListen)
+	if err != nil || port == "" {
+		return fmt.Errorf("--metrics-listen must be host:port, e.g. 127.0.0.1:9090, not %q", c.MetricsListen)
+	}
+	listenHost, _, _ := net.SplitHostPort(c.Listen)
+	anyHost := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if port == listenPort && port != "0" && (host == listenHost || anyHost(host) || anyHost(listenHost)) {
+		return fmt.Errorf("--metrics-listen %s is --listen's address: metrics are served on a listener of their own", c.MetricsListen)
 	}
 	return nil
 }

@@ -286,6 +286,11 @@ func TestConfigPrecedence(t *testing.T) {
 			def: []string(nil), fromYAML: []string{"10.0.0.1", "10.1.0.0/16"},
 			fromEnv: []string{"10.0.0.2"}, fromFlag: []string{"10.0.0.3", "10.0.0.4"},
 		},
+		{
+			flag: "metrics-listen", yaml: "metrics_listen: 127.0.0.1:9001", env: "127.0.0.1:9002", arg: "127.0.0.1:9003",
+			get: func(c *Config) any { return c.MetricsListen },
+			def: "", fromYAML: "127.0.0.1:9001", fromEnv: "127.0.0.1:9002", fromFlag: "127.0.0.1:9003",
+		},
 	}
 	for _, s := range settings {
 		layers := []struct {
@@ -317,6 +322,68 @@ func TestConfigPrecedence(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The metrics listener is off unless --metrics-listen is set, is never the
+// main listener's address, and profiling is only served on it.
+func TestConfigMetricsListener(t *testing.T) {
+	accepted := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		listen  string
+		profile bool
+	}{
+		{"off by default", []string{"--dev"}, nil, "", false},
+		{"a flag", []string{"--dev", "--metrics-listen", "127.0.0.1:9090"}, nil, "127.0.0.1:9090", false},
+		{"with --pprof", []string{"--dev", "--metrics-listen", "127.0.0.1:9090", "--pprof"}, nil, "127.0.0.1:9090", true},
+		{"from the environment", []string{"--dev"},
+			map[string]string{"STEPGATE_METRICS_LISTEN": "[::1]:9090", "STEPGATE_PPROF": "true"}, "[::1]:9090", true},
+		{"from the file", []string{"--config", writeYAML(t, "dev: true\nmetrics_listen: 127.0.0.1:9090\npprof: true\n")},
+			nil, "127.0.0.1:9090", true},
+		{"--pprof=false without a listener", []string{"--dev", "--pprof=false"}, nil, "", false},
+		{"the main listener's port on another host", []string{"--dev", "--metrics-listen", "127.0.0.2:8080"}, nil, "127.0.0.2:8080", false},
+		{"any free port", []string{"--dev", "--metrics-listen", "127.0.0.1:0"}, nil, "127.0.0.1:0", false},
+	}
+	for _, tc := range accepted {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustLoad(t, tc.args, tc.env)
+			if c.MetricsListen != tc.listen || c.Pprof != tc.profile {
+				t.Fatalf("MetricsListen, Pprof = %q, %v; want %q, %v", c.MetricsListen, c.Pprof, tc.listen, tc.profile)
+			}
+		})
+	}
+
+	const needsListener = "--pprof needs --metrics-listen: profiles are served only on the metrics listener"
+	refused := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"--pprof without a listener", []string{"--dev", "--pprof"}, nil, needsListener},
+		{"STEPGATE_PPROF without a listener", []string{"--dev"}, map[string]string{"STEPGATE_PPROF": "1"}, needsListener},
+		{"pprof in the file without a listener", []string{"--config", writeYAML(t, "dev: true\npprof: true\n")}, nil, needsListener},
+		{"a port alone", []string{"--dev", "--metrics-listen", "9090"}, nil,
+			`--metrics-listen must be host:port, e.g. 127.0.0.1:9090, not "9090"`},
+		{"no port", []string{"--dev", "--metrics-listen", "127.0.0.1:"}, nil, "--metrics-listen must be host:port"},
+		{"the main listener's address", []string{"--dev", "--metrics-listen", "127.0.0.1:8080"}, nil,
+			"--metrics-listen 127.0.0.1:8080 is --listen's address: metrics are served on a listener of their own"},
+		{"every host on the main listener's port", []string{"--dev", "--metrics-listen", ":8080"}, nil, "is --listen's address"},
+		{"the main listener on every host", []string{"--dev", "--listen", "0.0.0.0:9000", "--metrics-listen", "127.0.0.1:9000"},
+			nil, "is --listen's address"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(tc.args, tc.env)
+			if err == nil {
+				t.Fatalf("loadConfig(%q) = %+v, want an error", tc.args, *c)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+		})
 	}
 }
 

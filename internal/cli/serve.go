@@ -78,15 +78,42 @@ func (c *serveCmd) run(ctx context.Context, e env, cfg *Config, log *slog.Logger
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// The metrics listener, when asked for, is a server of its own: its
+	// routes are never on the main listener.
+	var msrv *http.Server
+	var mln net.Listener
+	if cfg.MetricsListen != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
+		msrv = &http.Server{
+			Handler:           handler.MetricsHandler(cfg.Pprof),
+			ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          srv.ErrorLog,
+		}
+		if cfg.Pprof {
+			msrv.WriteTimeout = 0 // a CPU profile or trace takes as long as it is asked to
+		}
+		log.Info("metrics are listening", "addr", mln.Addr().String(), "pprof", cfg.Pprof)
+	}
 	log.Info("StepGate is listening", "issuer", cfg.Issuer, "addr", ln.Addr().String(),
 		"database", redactURL(cfg.Database), "version", version)
 	fmt.Fprintf(e.stdout, "StepGate issuer: %s\n", cfg.Issuer)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if msrv != nil {
+		go func() { errc <- msrv.Serve(mln) }()
+		// A scrape or profile in progress is cut off at shutdown, not waited for.
+		defer msrv.Close()
+	}
 	go handler.Cleanup(ctx)
 	select {
-	case err := <-errc:
+	case err := <-errc: // a listener failed: no server goes on without the other
+		srv.Close()
 		return err
 	case <-ctx.Done():
 	}
