@@ -1,0 +1,401 @@
+package e2e
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/chromedp/cdproto/accessibility"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/runtime"
+)
+
+// The checks every page must pass, for people who use a screen reader,
+// only a keyboard, or a dim screen. Each has a form that returns what is
+// wrong (…Problems, for a test of the check itself) and one that fails the
+// test with it (Check…). CheckAccessibility runs them all, in light and in
+// dark theme.
+
+// MinContrast is the least contrast ratio text must have against its
+// background (WCAG 2 success criterion 1.4.3, level AA, normal text; the
+// harness asks it of large text too).
+const MinContrast = 4.5
+
+// MinFocusContrast is the least contrast between a pixel with and without
+// focus for it to count towards a visible focus indicator (WCAG 2.4.13).
+const MinFocusContrast = 3.0
+
+//go:embed chrome_controls.js
+var controlsJS string
+
+//go:embed chrome_contrast.js
+var contrastJS string
+
+// CheckAccessibility runs CheckAccessibleNames once, and CheckKeyboard and
+// CheckContrast in light and in dark theme; the page is left in the theme
+// it had.
+func (c *Chrome) CheckAccessibility() {
+	c.t.Helper()
+	c.CheckAccessibleNames()
+	before := c.ColorScheme()
+	defer c.SetColorScheme(before)
+	for _, scheme := range []string{"light", "dark"} {
+		c.SetColorScheme(scheme)
+		for _, p := range c.KeyboardProblems() {
+			c.t.Errorf("%s, %s theme: keyboard: %s", c.URL(), scheme, p)
+		}
+		for _, p := range c.ContrastProblems() {
+			c.t.Errorf("%s, %s theme: contrast: %s", c.URL(), scheme, p)
+		}
+	}
+}
+
+// CheckAccessibleNames fails the test for each AccessibleNameProblems.
+func (c *Chrome) CheckAccessibleNames() {
+	c.t.Helper()
+	for _, p := range c.AccessibleNameProblems() {
+		c.t.Errorf("%s: accessible name: %s", c.URL(), p)
+	}
+}
+
+// AccessibleNameProblems lists the controls without an accessible name,
+// as Chromium's accessibility tree computes it: every node of the full
+// tree with an interactive role (button, link, text field, checkbox,
+// switch…), and every rendered interactive element of the page (input,
+// select, textarea, button, a[href], summary, [tabindex], [role=switch]…),
+// which must also not be hidden from assistive technology.
+func (c *Chrome) AccessibleNameProblems() []string {
+	c.t.Helper()
+	defer c.release()
+	tree, err := call(c, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+	if err != nil {
+		c.t.Fatalf("reading the accessibility tree: %v", err)
+	}
+	var problems []string
+	named := map[int64]bool{}
+	for _, n := range tree.Nodes {
+		role := axString(n.Role)
+		if n.Ignored || !(slices.Contains(fieldRoles, role) || slices.Contains(clickableRoles, role) ||
+			slices.Contains([]string{"slider", "Iframe", "textbox", "searchbox"}, role)) {
+			continue
+		}
+		if axString(n.Name) != "" {
+			named[int64(n.BackendDOMNodeID)] = true
+			continue
+		}
+		desc := "(no element)"
+		if n.BackendDOMNodeID != 0 {
+			desc = c.describeBackend(n.BackendDOMNodeID)
+		}
+		problems = append(problems, fmt.Sprintf("%s %s has no accessible name", role, desc))
+		named[int64(n.BackendDOMNodeID)] = true // reported once
+	}
+	controls, objs := c.controls()
+	for i, obj := range objs {
+		desc, err := call(c, dom.DescribeNode, dom.DescribeNodeParams{ObjectID: obj})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if named[int64(desc.Node.BackendNodeID)] {
+			continue
+		}
+		ctl, ignored, err := c.axOf(obj)
+		switch {
+		case err != nil:
+			c.t.Fatal(err)
+		case ignored:
+			problems = append(problems, fmt.Sprintf("%s is shown but hidden from assistive technology", controls[i].Desc))
+		case ctl.Name == "":
+			problems = append(problems, fmt.Sprintf("%s (role %s) has no accessible name", controls[i].Desc, ctl.Role))
+		}
+	}
+	return problems
+}
+
+func (c *Chrome) describeBackend(id cdp.BackendNodeID) string {
+	r, err := call(c, dom.ResolveNode, dom.ResolveNodeParams{BackendNodeID: id, ObjectGroup: objectGroup})
+	if err != nil || r.Object == nil {
+		return "(unresolvable element)"
+	}
+	var d string
+	if err := c.callOn(r.Object.ObjectID, `function() { return this.outerHTML.slice(0, 120) }`, &d); err != nil {
+		return "(element)"
+	}
+	return d
+}
+
+// controlInfo is what chrome_controls.js says of each control.
+type controlInfo struct {
+	Desc     string `json:"desc"`
+	Tabbable bool   `json:"tabbable"`
+	Group    string `json:"group"`
+}
+
+// controls are the page's rendered interactive elements, in page order.
+func (c *Chrome) controls() ([]controlInfo, []runtime.RemoteObjectID) {
+	c.t.Helper()
+	var info []controlInfo
+	c.Eval(controlsJS, &info)
+	objs, err := c.elements("window.__stepgateControls")
+	if err != nil || len(objs) != len(info) {
+		c.t.Fatalf("reading the controls: %v (%d elements, %d described)", err, len(objs), len(info))
+	}
+	return info, objs
+}
+
+// elements evaluates expr to an array of elements and returns their ids.
+func (c *Chrome) elements(expr string) ([]runtime.RemoteObjectID, error) {
+	arr, err := c.object(expr)
+	if err != nil || arr == "" {
+		return nil, err
+	}
+	own := true
+	props, err := call(c, runtime.GetProperties, runtime.GetPropertiesParams{ObjectID: arr, OwnProperties: &own})
+	if err != nil {
+		return nil, err
+	}
+	var out []runtime.RemoteObjectID
+	for _, p := range props.Result {
+		if _, err := strconv.Atoi(p.Name); err == nil && p.Value != nil {
+			out = append(out, p.Value.ObjectID)
+		}
+	}
+	return out, nil
+}
+
+// release frees the objects the harness asked the page for.
+func (c *Chrome) release() {
+	call(c, runtime.ReleaseObjectGroup, runtime.ReleaseObjectGroupParams{ObjectGroup: objectGroup})
+}
+
+// CheckKeyboard fails the test for each KeyboardProblems.
+func (c *Chrome) CheckKeyboard() {
+	c.t.Helper()
+	for _, p := range c.KeyboardProblems() {
+		c.t.Errorf("%s: keyboard: %s", c.URL(), p)
+	}
+}
+
+// KeyboardProblems walks the page with real Tab key presses until focus
+// comes round again, and back with Shift+Tab, and lists what a keyboard
+// user could not do: a control Tab never reaches (one radio of a group is
+// enough), Shift+Tab not retracing the Tab order, or a control whose focus
+// is not visible. Focus counts as visible when the pixels of the control
+// and 8 px around it, with focus and without (blurred), differ by a
+// contrast of at least 3:1 over an area at least the control's perimeter
+// (a 1 px ring); the text caret is hidden meanwhile. Focus goes back where
+// it was.
+func (c *Chrome) KeyboardProblems() []string {
+	c.t.Helper()
+	defer c.release()
+	before, err := c.object(`document.activeElement`)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer c.callOn(before, `function() { if (this === document.body) document.activeElement.blur(); else this.focus() }`, nil)
+	info, objs := c.controls()
+	var problems []string
+	maxPresses := 2*len(info) + 4
+	var cycle []int // control indexes in Tab order, from the first one reached
+	seen := map[int]bool{}
+	for range maxPresses {
+		c.Tab()
+		i := c.focusedControl()
+		if i < 0 {
+			continue // the page itself, between the last control and the first
+		}
+		if seen[i] {
+			if i != cycle[0] {
+				problems = append(problems, fmt.Sprintf("Tab order does not come round: after %s it went back to %s",
+					info[cycle[len(cycle)-1]].Desc, info[i].Desc))
+			}
+			break
+		}
+		seen[i] = true
+		cycle = append(cycle, i)
+		if p := c.focusIndicatorProblem(objs[i]); p != "" {
+			problems = append(problems, info[i].Desc+": "+p)
+		}
+	}
+	groups := map[string]bool{}
+	for i := range cycle {
+		if g := info[cycle[i]].Group; g != "" {
+			groups[g] = true
+		}
+	}
+	for i, ctl := range info {
+		if ctl.Tabbable && !seen[i] && (ctl.Group == "" || !groups[ctl.Group]) {
+			problems = append(problems, ctl.Desc+" is not reachable with Tab")
+		}
+	}
+	// Back round with Shift+Tab: the same stops in reverse.
+	if len(cycle) > 1 && c.focusedControl() == cycle[0] {
+		for k := 1; k <= len(cycle); k++ {
+			want := cycle[(len(cycle)-k%len(cycle))%len(cycle)]
+			got := -1
+			for range 3 { // skip the page itself
+				c.ShiftTab()
+				if got = c.focusedControl(); got >= 0 {
+					break
+				}
+			}
+			if got != want {
+				gotDesc := "the page"
+				if got >= 0 {
+					gotDesc = info[got].Desc
+				}
+				problems = append(problems, fmt.Sprintf("Shift+Tab went to %s, not back to %s", gotDesc, info[want].Desc))
+				break
+			}
+		}
+	}
+	return problems
+}
+
+// focusedControl is the index of the focused control (see
+// chrome_controls.js), or -1.
+func (c *Chrome) focusedControl() int {
+	c.t.Helper()
+	var i *int
+	c.Eval(`document.activeElement && document.activeElement.__stepgateControl !== undefined ? document.activeElement.__stepgateControl : null`, &i)
+	if i == nil {
+		return -1
+	}
+	return *i
+}
+
+// focusIndicatorProblem compares the focused control obj with itself
+// blurred; the next Tab still continues from it (the sequential focus
+// navigation starting point stays on a blurred element).
+func (c *Chrome) focusIndicatorProblem(obj runtime.RemoteObjectID) string {
+	c.t.Helper()
+	var r struct{ X, Y, W, H float64 }
+	if err := c.callOn(obj, `function() {
+		this.__stepgateCaret = this.style.caretColor;
+		this.style.caretColor = "transparent";
+		const r = this.getBoundingClientRect();
+		return {X: r.left + scrollX - 8, Y: r.top + scrollY - 8, W: r.width + 16, H: r.height + 16} }`, &r); err != nil {
+		c.t.Fatal(err)
+	}
+	r.X, r.Y = math.Max(r.X, 0), math.Max(r.Y, 0)
+	focused, err := c.clipShot(r.X, r.Y, r.W, r.H)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.callOn(obj, `function() { this.blur() }`, nil); err != nil {
+		c.t.Fatal(err)
+	}
+	blurred, err := c.clipShot(r.X, r.Y, r.W, r.H)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.callOn(obj, `function() { this.style.caretColor = this.__stepgateCaret }`, nil); err != nil {
+		c.t.Fatal(err)
+	}
+	changed, err := changedPixels(focused, blurred)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	need := int(2*(r.W-16) + 2*(r.H-16))
+	if changed < need {
+		return fmt.Sprintf("no visible focus indicator (%d px change by %.0f:1 or more, need %d)", changed, MinFocusContrast, need)
+	}
+	return ""
+}
+
+// changedPixels counts the pixels of two same-sized PNGs whose colors have
+// a contrast of at least MinFocusContrast.
+func changedPixels(a, b []byte) (int, error) {
+	ia, err := png.Decode(bytes.NewReader(a))
+	if err != nil {
+		return 0, err
+	}
+	ib, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	if ia.Bounds() != ib.Bounds() {
+		return 0, fmt.Errorf("screenshots of %v and %v", ia.Bounds(), ib.Bounds())
+	}
+	n := 0
+	bounds := ia.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			if ContrastRatio(luminance(ia, x, y), luminance(ib, x, y)) >= MinFocusContrast {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+func luminance(img image.Image, x, y int) float64 {
+	r, g, b, _ := img.At(x, y).RGBA()
+	return RelativeLuminance(uint8(r>>8), uint8(g>>8), uint8(b>>8))
+}
+
+// RelativeLuminance is WCAG 2's relative luminance of an sRGB color.
+func RelativeLuminance(r, g, b uint8) float64 {
+	lin := func(v uint8) float64 {
+		c := float64(v) / 255
+		if c <= 0.04045 {
+			return c / 12.92
+		}
+		return math.Pow((c+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
+}
+
+// ContrastRatio is WCAG 2's contrast ratio of two relative luminances,
+// from 1 to 21.
+func ContrastRatio(l1, l2 float64) float64 {
+	if l1 < l2 {
+		l1, l2 = l2, l1
+	}
+	return (l1 + 0.05) / (l2 + 0.05)
+}
+
+// CheckContrast fails the test for each ContrastProblems.
+func (c *Chrome) CheckContrast() {
+	c.t.Helper()
+	for _, p := range c.ContrastProblems() {
+		c.t.Errorf("%s, %s theme: contrast: %s", c.URL(), c.ColorScheme(), p)
+	}
+}
+
+// contrast is what chrome_contrast.js measures of one piece of text.
+type contrast struct {
+	Text, Where, Fg, Bg, Problem string
+	Ratio                        float64
+}
+
+// ContrastProblems lists the visible text of the page (text nodes, and the
+// values and placeholders of fields) whose contrast ratio against its
+// effective background, the colors of what is drawn under it composited
+// with their opacity, is below MinContrast, in the current theme. Text over
+// a background image or gradient is listed too: its contrast cannot be
+// computed.
+func (c *Chrome) ContrastProblems() []string {
+	c.t.Helper()
+	var all []contrast
+	c.Eval(contrastJS, &all)
+	if len(all) == 0 {
+		return []string{"no visible text found"}
+	}
+	var problems []string
+	for _, m := range all {
+		switch {
+		case m.Problem != "":
+			problems = append(problems, fmt.Sprintf("%q in %s: %s", m.Text, m.Where, m.Problem))
+		case m.Ratio < MinContrast:
+			problems = append(problems, fmt.Sprintf("%q in %s: %s on %s is %.2f:1, below %.1f:1", m.Text, m.Where, m.Fg, m.Bg, m.Ratio, MinContrast))
+		}
+	}
+	return problems
+}
