@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
@@ -182,15 +183,21 @@ func (c *Chrome) CheckKeyboard() {
 	}
 }
 
-// KeyboardProblems walks the page with real Tab key presses until focus
-// comes round again, and back with Shift+Tab, and lists what a keyboard
-// user could not do: a control Tab never reaches (one radio of a group is
-// enough), Shift+Tab not retracing the Tab order, or a control whose focus
-// is not visible. Focus counts as visible when the pixels of the control
-// and 8 px around it, with focus and without (blurred), differ by a
-// contrast of at least 3:1 over an area at least the control's perimeter
-// (a 1 px ring); the text caret is hidden meanwhile. Focus goes back where
-// it was.
+// KeyboardProblems walks the page with real Tab key presses from its start
+// to its end, and back with Shift+Tab, and lists what a keyboard user could
+// not do: a control Tab never reaches (one radio of a group, one item of a
+// composite widget is enough), Shift+Tab not retracing the Tab order, or a
+// control whose focus is not visible. Focus counts as visible when the
+// pixels of the control and 8 px around it, with focus and without
+// (blurred), differ by a contrast of at least 3:1 over an area at least the
+// control's perimeter (a 1 px ring); the text caret is hidden meanwhile.
+//
+// The walk starts and ends at two invisible focusable sentinels it adds to
+// the page (inside an open modal dialog, if there is one) and removes
+// afterwards: headless Chromium moves focus from the last control back to
+// the first asynchronously, so the walk never lets focus leave the page.
+// A control with tabindex > 0 (which comes before the page's start in Tab
+// order) is reported as unreachable. Focus goes back where it was.
 func (c *Chrome) KeyboardProblems() []string {
 	c.t.Helper()
 	defer c.release()
@@ -198,34 +205,46 @@ func (c *Chrome) KeyboardProblems() []string {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer c.callOn(before, `function() { if (this === document.body) document.activeElement.blur(); else this.focus() }`, nil)
 	info, objs := c.controls()
+	c.Eval(`(() => {
+		const root = document.querySelector("dialog:modal") || document.body;
+		const make = name => {
+			const s = document.createElement("span");
+			s.tabIndex = 0;
+			s.__stepgateSentinel = name;
+			Object.assign(s.style, {position: "fixed", left: "0", top: "0", width: "1px", height: "1px", opacity: "0"});
+			return s;
+		};
+		window.__stepgateSentinels = [make("start"), make("end")];
+		root.prepend(window.__stepgateSentinels[0]);
+		root.append(window.__stepgateSentinels[1]);
+		window.__stepgateSentinels[0].focus();
+	})()`, nil)
+	defer c.callOn(before, `function() {
+		for (const s of window.__stepgateSentinels || []) s.remove();
+		if (this === document.body) document.activeElement.blur(); else this.focus() }`, nil)
+
 	var problems []string
-	maxPresses := 2*len(info) + 4
-	var cycle []int // control indexes in Tab order, from the first one reached
+	var order []int // control indexes in Tab order
 	seen := map[int]bool{}
-	for range maxPresses {
+	for range 2*len(info) + 4 {
 		c.Tab()
 		i := c.focusedControl()
-		if i < 0 {
-			continue // the page itself, between the last control and the first
-		}
-		if seen[i] {
-			if i != cycle[0] {
-				problems = append(problems, fmt.Sprintf("Tab order does not come round: after %s it went back to %s",
-					info[cycle[len(cycle)-1]].Desc, info[i].Desc))
-			}
+		if i == focusEnd {
 			break
 		}
+		if i < 0 || seen[i] {
+			continue // something focusable that is not a control (a scroll box)
+		}
 		seen[i] = true
-		cycle = append(cycle, i)
+		order = append(order, i)
 		if p := c.focusIndicatorProblem(objs[i]); p != "" {
 			problems = append(problems, info[i].Desc+": "+p)
 		}
 	}
 	groups := map[string]bool{}
-	for i := range cycle {
-		if g := info[cycle[i]].Group; g != "" {
+	for _, i := range order {
+		if g := info[i].Group; g != "" {
 			groups[g] = true
 		}
 	}
@@ -234,40 +253,58 @@ func (c *Chrome) KeyboardProblems() []string {
 			problems = append(problems, ctl.Desc+" is not reachable with Tab")
 		}
 	}
-	// Back round with Shift+Tab: the same stops in reverse.
-	if len(cycle) > 1 && c.focusedControl() == cycle[0] {
-		for k := 1; k <= len(cycle); k++ {
-			want := cycle[(len(cycle)-k%len(cycle))%len(cycle)]
-			got := -1
-			for range 3 { // skip the page itself
-				c.ShiftTab()
-				if got = c.focusedControl(); got >= 0 {
-					break
-				}
-			}
-			if got != want {
-				gotDesc := "the page"
-				if got >= 0 {
-					gotDesc = info[got].Desc
-				}
-				problems = append(problems, fmt.Sprintf("Shift+Tab went to %s, not back to %s", gotDesc, info[want].Desc))
-				break
-			}
+	if c.focusedControl() != focusEnd {
+		return append(problems, "Tab did not reach the end of the page")
+	}
+	// Back with Shift+Tab: the same stops in reverse.
+	var back []int
+	for range 2*len(info) + 4 {
+		c.ShiftTab()
+		i := c.focusedControl()
+		if i == focusStart {
+			break
 		}
+		if i >= 0 && !slices.Contains(back, i) {
+			back = append(back, i)
+		}
+	}
+	slices.Reverse(back)
+	if !slices.Equal(back, order) {
+		problems = append(problems, fmt.Sprintf("Shift+Tab went %s; Tab went %s", c.describeOrder(info, back, true), c.describeOrder(info, order, false)))
 	}
 	return problems
 }
 
+// describeOrder lists controls by description, last first if reversed.
+func (c *Chrome) describeOrder(info []controlInfo, order []int, reversed bool) string {
+	var d []string
+	for _, i := range order {
+		d = append(d, info[i].Desc)
+	}
+	if reversed {
+		slices.Reverse(d)
+	}
+	return strings.Join(d, ", ")
+}
+
+// What focusedControl says when focus is not on a control.
+const (
+	focusNone  = -1 // the page itself, or an element that is not a control
+	focusStart = -2 // KeyboardProblems' sentinels
+	focusEnd   = -3
+)
+
 // focusedControl is the index of the focused control (see
-// chrome_controls.js), or -1.
+// chrome_controls.js), or one of the focus… constants.
 func (c *Chrome) focusedControl() int {
 	c.t.Helper()
-	var i *int
-	c.Eval(`document.activeElement && document.activeElement.__stepgateControl !== undefined ? document.activeElement.__stepgateControl : null`, &i)
-	if i == nil {
-		return -1
-	}
-	return *i
+	var i int
+	c.Eval(`(() => {
+		const a = document.activeElement;
+		if (!a) return -1;
+		if (a.__stepgateSentinel) return a.__stepgateSentinel === "start" ? -2 : -3;
+		return a.__stepgateControl !== undefined ? a.__stepgateControl : -1 })()`, &i)
+	return i
 }
 
 // focusIndicatorProblem compares the focused control obj with itself
