@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -47,10 +48,11 @@ const (
 // a user ("fill Email, click Continue").
 //
 // Every message the page logs as an error (a JavaScript exception,
-// console.error, a Content-Security-Policy violation, a failed resource
-// load) fails the test when it ends, unless the test took it with
-// TakeConsoleErrors. Chromium's own request for /favicon.ico is not the
-// page's and does not count.
+// console.error, a Content-Security-Policy violation, a failed load of a
+// style sheet, script or image) fails the test when it ends, unless the
+// test took it with TakeConsoleErrors. Chromium's own request for
+// /favicon.ico is not the page's, and a document answered with an error
+// status (an error page) is what Status reports; neither counts.
 type Chrome struct {
 	// Timeout bounds every action and every wait (default 30 s: the tests
 	// run under -race on shared machines).
@@ -63,6 +65,7 @@ type Chrome struct {
 	mu       sync.Mutex
 	errs     []string
 	stops    []string
+	status   int
 	viewport Viewport
 	scheme   string
 }
@@ -321,6 +324,14 @@ func (c *Chrome) URL() string {
 	return u
 }
 
+// Status is the HTTP status the page the tab shows was answered with (the
+// last response of its redirects; 200 for the stand-in at stopAt).
+func (c *Chrome) Status() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
 // StoppedAt is the last URL the tab was not let through to (NewChrome's
 // stopAt), or nil if there was none.
 func (c *Chrome) StoppedAt() *url.URL {
@@ -371,13 +382,47 @@ func (c *Chrome) Texts(selector string) []string {
 	return s
 }
 
-// collectConsole records the page's error messages for the end of the
-// test. It listens in the tab's message loop, so an error the page logged
-// before a command's reply is recorded when that command returns.
+// collectConsole records the page's errors for the end of the test. It
+// listens in the tab's message loop, so an error that happened before a
+// command's reply is recorded when that command returns. Failed loads are
+// read from the Network domain (the console's "Failed to load resource"
+// line can come later than the page's load).
+//
+// A document answered with an error status (an error page's 4xx) is not
+// counted: the test sees the page, and Status says what it was answered
+// with.
 func (c *Chrome) collectConsole() {
+	mainFrame := cdp.FrameID(chromedp.FromContext(c.ctx).Target.TargetID)
+	urls := map[network.RequestID]string{} // only the listener touches it
 	err := chromedp.Listen(c.ctx, func(ev any) {
 		var text, where string
 		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			urls[ev.RequestID] = ev.Request.URL
+			return
+		case *network.EventResponseReceived:
+			switch {
+			case ev.Type == network.ResourceTypeDocument:
+				if ev.FrameID == mainFrame {
+					c.mu.Lock()
+					c.status = int(ev.Response.Status)
+					c.mu.Unlock()
+				}
+				return
+			case ev.Response.Status < 400 || strings.HasSuffix(ev.Response.URL, "/favicon.ico"):
+				return // loaded; or Chromium's own request, not the page's
+			}
+			text = fmt.Sprintf("%s answered HTTP %d", strings.ToLower(string(ev.Type)), ev.Response.Status)
+			where = ev.Response.URL
+		case *network.EventLoadingFailed:
+			if ev.Type == network.ResourceTypeDocument || ev.Canceled || strings.HasSuffix(urls[ev.RequestID], "/favicon.ico") {
+				return
+			}
+			text = fmt.Sprintf("%s failed to load: %s", strings.ToLower(string(ev.Type)), ev.ErrorText)
+			if ev.BlockedReason != "" {
+				text += " (blocked: " + string(ev.BlockedReason) + ")"
+			}
+			where = urls[ev.RequestID]
 		case *runtime.EventConsoleAPICalled:
 			if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeAssert {
 				return
@@ -399,11 +444,8 @@ func (c *Chrome) collectConsole() {
 			}
 		case *log.EventEntryAdded:
 			e := ev.Entry
-			if e.Level != log.EntryLevelError {
-				return
-			}
-			if e.Source == log.EntrySourceNetwork && strings.HasSuffix(e.URL, "/favicon.ico") {
-				return // Chromium's own request, not the page's
+			if e.Level != log.EntryLevelError || e.Source == log.EntrySourceNetwork {
+				return // network errors come from the Network domain, above
 			}
 			text, where = string(e.Source)+": "+e.Text, e.URL
 		default:

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"slices"
@@ -188,8 +189,8 @@ func (c *Chrome) CheckKeyboard() {
 // not do: a control Tab never reaches (one radio of a group, one item of a
 // composite widget is enough), Shift+Tab not retracing the Tab order, or a
 // control whose focus is not visible. Focus counts as visible when the
-// pixels of the control and 8 px around it, with focus and without
-// (blurred), differ by a contrast of at least 3:1 over an area at least the
+// pixels of the control and 8 px around it, with focus and with no control
+// focused, differ by a contrast of at least 3:1 over an area at least the
 // control's perimeter (a 1 px ring); the text caret is hidden meanwhile.
 //
 // The walk starts and ends at two invisible focusable sentinels it adds to
@@ -224,6 +225,10 @@ func (c *Chrome) KeyboardProblems() []string {
 		for (const s of window.__stepgateSentinels || []) s.remove();
 		if (this === document.body) document.activeElement.blur(); else this.focus() }`, nil)
 
+	unfocused, err := c.shotViewport()
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	var problems []string
 	var order []int // control indexes in Tab order
 	seen := map[int]bool{}
@@ -238,7 +243,7 @@ func (c *Chrome) KeyboardProblems() []string {
 		}
 		seen[i] = true
 		order = append(order, i)
-		if p := c.focusIndicatorProblem(objs[i]); p != "" {
+		if p := c.focusIndicatorProblem(objs[i], unfocused); p != "" {
 			problems = append(problems, info[i].Desc+": "+p)
 		}
 	}
@@ -307,69 +312,111 @@ func (c *Chrome) focusedControl() int {
 	return i
 }
 
-// focusIndicatorProblem compares the focused control obj with itself
-// blurred; the next Tab still continues from it (the sequential focus
-// navigation starting point stays on a blurred element).
-func (c *Chrome) focusIndicatorProblem(obj runtime.RemoteObjectID) string {
+// A viewport is a screenshot of what the viewport shows, and where it was
+// scrolled to: the page without focus on any control, for
+// focusIndicatorProblem to compare with.
+type viewportShot struct {
+	img        image.Image
+	x, y, w, h int // in CSS pixels of the document (device scale factor 1)
+}
+
+func (c *Chrome) shotViewport() (*viewportShot, error) {
+	var v struct{ X, Y, W, H int }
+	if err := c.eval(`({X: Math.round(scrollX), Y: Math.round(scrollY), W: innerWidth, H: innerHeight})`, &v); err != nil {
+		return nil, err
+	}
+	b, err := c.clipShot(float64(v.X), float64(v.Y), float64(v.W), float64(v.H))
+	if err != nil {
+		return nil, err
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return &viewportShot{img, v.X, v.Y, v.W, v.H}, nil
+}
+
+// focusIndicatorProblem compares the focused control obj, and 8 px around
+// it, with the same region of unfocused, a shot of the page with no control
+// focused; if the page has scrolled since, with the control blurred (the
+// next Tab still continues from a blurred element: it stays the sequential
+// focus navigation starting point).
+func (c *Chrome) focusIndicatorProblem(obj runtime.RemoteObjectID, unfocused *viewportShot) string {
 	c.t.Helper()
-	var r struct{ X, Y, W, H float64 }
+	var r struct{ X, Y, W, H, Perimeter int }
 	if err := c.callOn(obj, `function() {
 		this.__stepgateCaret = this.style.caretColor;
 		this.style.caretColor = "transparent";
 		const r = this.getBoundingClientRect();
-		return {X: r.left + scrollX - 8, Y: r.top + scrollY - 8, W: r.width + 16, H: r.height + 16} }`, &r); err != nil {
+		const x = Math.max(Math.floor(r.left + scrollX - 8), 0), y = Math.max(Math.floor(r.top + scrollY - 8), 0);
+		return {X: x, Y: y, W: Math.ceil(r.right + scrollX + 8) - x, H: Math.ceil(r.bottom + scrollY + 8) - y,
+			Perimeter: Math.round(2 * (r.width + r.height))} }`, &r); err != nil {
 		c.t.Fatal(err)
 	}
-	r.X, r.Y = math.Max(r.X, 0), math.Max(r.Y, 0)
-	focused, err := c.clipShot(r.X, r.Y, r.W, r.H)
+	defer c.callOn(obj, `function() { this.style.caretColor = this.__stepgateCaret }`, nil)
+	focused, err := c.clipShot(float64(r.X), float64(r.Y), float64(r.W), float64(r.H))
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if err := c.callOn(obj, `function() { this.blur() }`, nil); err != nil {
-		c.t.Fatal(err)
-	}
-	blurred, err := c.clipShot(r.X, r.Y, r.W, r.H)
+	fimg, err := png.Decode(bytes.NewReader(focused))
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if err := c.callOn(obj, `function() { this.style.caretColor = this.__stepgateCaret }`, nil); err != nil {
-		c.t.Fatal(err)
+	var bimg image.Image
+	if u := unfocused; u != nil && r.X >= u.x && r.Y >= u.y && r.X+r.W <= u.x+u.w && r.Y+r.H <= u.y+u.h && c.scrolledTo(u.x, u.y) {
+		bimg = crop{u.img, image.Pt(r.X-u.x, r.Y-u.y), fimg.Bounds()}
+	} else {
+		if err := c.callOn(obj, `function() { this.blur() }`, nil); err != nil {
+			c.t.Fatal(err)
+		}
+		blurred, err := c.clipShot(float64(r.X), float64(r.Y), float64(r.W), float64(r.H))
+		if err == nil {
+			bimg, err = png.Decode(bytes.NewReader(blurred))
+		}
+		if err != nil {
+			c.t.Fatal(err)
+		}
 	}
-	changed, err := changedPixels(focused, blurred)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	need := int(2*(r.W-16) + 2*(r.H-16))
-	if changed < need {
-		return fmt.Sprintf("no visible focus indicator (%d px change by %.0f:1 or more, need %d)", changed, MinFocusContrast, need)
+	if changed := changedPixels(fimg, bimg); changed < r.Perimeter {
+		return fmt.Sprintf("no visible focus indicator (%d px change by %.0f:1 or more, need %d)", changed, MinFocusContrast, r.Perimeter)
 	}
 	return ""
 }
 
-// changedPixels counts the pixels of two same-sized PNGs whose colors have
-// a contrast of at least MinFocusContrast.
-func changedPixels(a, b []byte) (int, error) {
-	ia, err := png.Decode(bytes.NewReader(a))
-	if err != nil {
-		return 0, err
-	}
-	ib, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		return 0, err
-	}
-	if ia.Bounds() != ib.Bounds() {
-		return 0, fmt.Errorf("screenshots of %v and %v", ia.Bounds(), ib.Bounds())
-	}
+// scrolledTo reports whether the page is scrolled to x, y.
+func (c *Chrome) scrolledTo(x, y int) bool {
+	var ok bool
+	c.Eval(fmt.Sprintf(`Math.round(scrollX) === %d && Math.round(scrollY) === %d`, x, y), &ok)
+	return ok
+}
+
+// crop is the region of img at offset of the size of bounds, moved to
+// bounds.
+type crop struct {
+	img    image.Image
+	offset image.Point
+	bounds image.Rectangle
+}
+
+func (c crop) ColorModel() color.Model { return c.img.ColorModel() }
+func (c crop) Bounds() image.Rectangle { return c.bounds }
+func (c crop) At(x, y int) color.Color {
+	return c.img.At(c.img.Bounds().Min.X+c.offset.X+x-c.bounds.Min.X, c.img.Bounds().Min.Y+c.offset.Y+y-c.bounds.Min.Y)
+}
+
+// changedPixels counts the pixels of two same-sized images whose colors
+// have a contrast of at least MinFocusContrast.
+func changedPixels(a, b image.Image) int {
 	n := 0
-	bounds := ia.Bounds()
-	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
-		for x := bounds.Min.X; x < bounds.Max.X; x++ {
-			if ContrastRatio(luminance(ia, x, y), luminance(ib, x, y)) >= MinFocusContrast {
+	ab, bb := a.Bounds(), b.Bounds()
+	for y := 0; y < min(ab.Dy(), bb.Dy()); y++ {
+		for x := 0; x < min(ab.Dx(), bb.Dx()); x++ {
+			if ContrastRatio(luminance(a, ab.Min.X+x, ab.Min.Y+y), luminance(b, bb.Min.X+x, bb.Min.Y+y)) >= MinFocusContrast {
 				n++
 			}
 		}
 	}
-	return n, nil
+	return n
 }
 
 func luminance(img image.Image, x, y int) float64 {

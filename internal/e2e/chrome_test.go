@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -51,14 +52,14 @@ var testPages = map[string]string{
 	"/trap": `<h1>Shift+Tab trap</h1><button id="first">First</button> <button>Second</button> <button>Third</button>
 <script src="/trap.js"></script>`,
 	"/contrast": `<h1>Contrast</h1><p class="faint">Faint text</p><p class="darkonly">Dark only</p><p class="gradient">On a gradient</p>`,
-	"/errors":   `<h1>Errors</h1><script src="/throw.js"></script><script>console.log("inline")</script>`,
+	"/errors":   `<h1>Errors</h1><script src="/throw.js"></script><script>console.log("inline")</script><img src="/missing.png" alt="missing">`,
 }
 
 func testSite(t *testing.T) *httptest.Server {
 	mux := http.NewServeMux()
 	for path, body := range testPages {
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self' http://127.0.0.1:9")
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self' http://127.0.0.1:9")
 			fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>%s</title><link rel="stylesheet" href="/style.css"></head><body>%s</body></html>`, path, body)
 		})
 	}
@@ -110,6 +111,9 @@ func TestChromeHarness(t *testing.T) {
 	// A page that passes every check, in both themes, then is used the way
 	// a user does.
 	c.Open(site.URL + "/good")
+	if c.Status() != 200 {
+		t.Errorf("status %d", c.Status())
+	}
 	c.CheckAccessibility()
 	c.Fill("Your name", "Ada Lovelace")
 	c.Fill("color", "Green") // by name attribute, an option by its text
@@ -154,10 +158,17 @@ func TestChromeHarness(t *testing.T) {
 	c.SetColorScheme("light")
 
 	c.Open(site.URL + "/errors")
-	c.WaitFor(`true`)
-	expect(t, "console errors", c.TakeConsoleErrors(), "thrown by the page", "violates the following Content Security Policy directive")
+	expect(t, "console errors", c.TakeConsoleErrors(), "thrown by the page", "violates the following Content Security Policy directive",
+		"image answered HTTP 404 ("+site.URL+"/missing.png)")
+	c.Open(site.URL + "/no-such-page") // a document's error status is the test's to check, not an error
+	if c.Status() != 404 {
+		t.Errorf("status %d for a missing page", c.Status())
+	}
 
-	c.SaveScreenshots("harness") // checks the PNGs' widths; writes only when asked
+	c.Open(site.URL + "/good")
+	if os.Getenv(e2e.UpdateScreenshotsEnv) != "1" { // these pages are no documentation
+		c.SaveScreenshots("harness") // checks the PNGs' widths
+	}
 }
 
 func TestContrastRatio(t *testing.T) {
