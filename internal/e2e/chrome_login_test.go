@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -126,6 +127,19 @@ func TestChromeBoundUserSignsInByKeyboardAlone(t *testing.T) {
 			if got := c.Focused(); got.Name != "Code from your authenticator app" {
 				t.Fatalf("focus is on %v, want the code field", got)
 			}
+			// The other ways in, by keyboard too: the email tab, the backup
+			// code form, and back.
+			c.TabTo("Email code")
+			c.PressAndWait("Enter")
+			c.WaitText("We will email a 6-digit code")
+			c.CheckAccessibility()
+			c.TabTo("Use a backup code instead")
+			c.PressAndWait("Enter")
+			c.WaitText("Backup code")
+			c.CheckAccessibility()
+			c.TabTo("Authenticator app")
+			c.PressAndWait("Enter")
+			c.TabTo("Code from your authenticator app")
 			srv.AwayFromStepEdge()
 			c.Type(srv.TOTPCode(secret))
 			c.PressAndWait("Enter")
@@ -135,6 +149,31 @@ func TestChromeBoundUserSignsInByKeyboardAlone(t *testing.T) {
 			if amr := amrOf(tk.Claims["amr"]); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
 				t.Fatalf("amr=%v", amr)
 			}
+		})
+	}
+}
+
+func TestChromeErrorAndSignedOutPages(t *testing.T) {
+	for _, eng := range e2e.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			c := e2e.NewChrome(t, redirectURI)
+			srv := e2e.Start(t, e2e.Options{Engine: eng})
+
+			// An unknown client gets an error page, never a redirect.
+			c.Open(srv.URL + "/authorize?response_type=code&scope=openid&client_id=unknown&redirect_uri=" + url.QueryEscape(redirectURI))
+			c.WaitText("unknown")
+			if c.StoppedAt() != nil || c.Status() != 400 {
+				t.Fatalf("answered %d, redirected to %v", c.Status(), c.StoppedAt())
+			}
+			c.CheckAccessibility()
+
+			c.Open(srv.URL + "/logged-out")
+			c.WaitText("You are signed out")
+			if c.Status() != 200 {
+				t.Errorf("signed-out page answered %d", c.Status())
+			}
+			c.CheckAccessibility()
 		})
 	}
 }
