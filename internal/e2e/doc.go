@@ -10,6 +10,15 @@
 //     golang.org/x/net/html, so a test picks a form by action, id or submit
 //     button and fills text fields, checkboxes, radios and selects as a
 //     browser would submit them.
+//   - Chrome is a tab of a real headless Chromium (chromedp; the process is
+//     shared by a test binary, each test gets a fresh browser context). It
+//     finds controls by accessible name, types and clicks with real input
+//     events, stops at the relying party's redirect URI, fails the test on
+//     any console error or CSP violation, takes screenshots at desktop and
+//     phone width, and checks a page for screen-reader, keyboard and
+//     low-vision users (CheckAccessibility: accessible names, Tab order and
+//     visible focus, 4.5:1 text contrast in light and dark theme). Without
+//     Chromium its tests skip, or fail with STEPGATE_REQUIRE_BROWSER=1.
 //   - Mailbox is a real SMTP server (mail/mailtest) the server sends to, with
 //     the newest message to an address and the code in it.
 //   - Server.CLI and Server.RunCLI run a stepgate command against the

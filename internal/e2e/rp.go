@@ -84,11 +84,18 @@ func (r *RP) Callback(f Flow, p *Page) url.Values {
 	if p.Status != http.StatusFound && p.Status != http.StatusSeeOther {
 		r.t.Fatalf("expected a redirect to the client, got %d at %s:\n%s", p.Status, p.URL, p.Body)
 	}
-	loc := p.Redirect()
-	if !strings.HasPrefix(loc.String(), r.Config.RedirectURL) {
-		r.t.Fatalf("redirected to %s, not the client", loc)
+	return r.CallbackAt(f, p.Redirect())
+}
+
+// CallbackAt checks that u, where a browser was sent (Chrome.StoppedAt), is
+// the relying party's redirect URI with the flow's state, and returns the
+// query it carried (code, or error).
+func (r *RP) CallbackAt(f Flow, u *url.URL) url.Values {
+	r.t.Helper()
+	if u == nil || !strings.HasPrefix(u.String(), r.Config.RedirectURL) {
+		r.t.Fatalf("redirected to %v, not the client", u)
 	}
-	q := loc.Query()
+	q := u.Query()
 	if q.Get("state") != f.State {
 		r.t.Fatalf("state %q, want %q", q.Get("state"), f.State)
 	}
