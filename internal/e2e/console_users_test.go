@@ -365,7 +365,7 @@ func TestConsoleUsers(t *testing.T) {
 					t.Skip("no binding")
 				}
 				p := open(t, alicePage)
-				p = p.Form(e2e.WithAction("/console"+alicePage+"/reset-otp")).Submit()
+				p = p.Form(e2e.WithAction("/console" + alicePage + "/reset-otp")).Submit()
 				if p.URL.Path != "/console"+alicePage || !strings.Contains(p.Body, "<dialog open") ||
 					!strings.Contains(p.Text(), "Reset the authenticator of "+testEmail+"?") {
 					t.Fatalf("no confirmation: %d %s\n%s", p.Status, p.URL, p.Body)
