@@ -218,7 +218,7 @@ func TestConsoleApplicationsListCreateAndConfigure(t *testing.T) {
 			})
 
 			t.Run("a public application has no secret", func(t *testing.T) {
-				p := b.Get(srv.URL + "/console/applications/new").Form(e2e.WithAction("/console/applications")).
+				p := b.Get(srv.URL+"/console/applications/new").Form(e2e.WithAction("/console/applications")).
 					Set("name", "SPA").Set("redirect_uris", redirectURI).Set("client_type", "public").Submit()
 				if _, ok := p.ByID("client-secret"); ok || !strings.Contains(notice(p), "public") {
 					t.Errorf("public application: %s\n%s", p.URL, p.Body)
@@ -308,7 +308,7 @@ func TestConsoleApplicationsListCreateAndConfigure(t *testing.T) {
 			})
 
 			t.Run("a form without the session's CSRF token is refused and changes nothing", func(t *testing.T) {
-				form := b.Get(srv.URL + "/console/applications/" + created).Form(e2e.WithButton("Save")).Set("name", "Forged").Values()
+				form := b.Get(srv.URL+"/console/applications/"+created).Form(e2e.WithButton("Save")).Set("name", "Forged").Values()
 				form.Del("csrf_token")
 				if p := b.Post(srv.URL+"/console/applications/"+created, form); p.Status != http.StatusForbidden {
 					t.Errorf("without a token: %d", p.Status)
