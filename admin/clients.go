@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/op"
@@ -176,6 +178,13 @@ func (s *Service) ListClients(ctx context.Context, in ListClientsInput) (*Client
 		out.Clients[i] = s.clientView(&page.Clients[i])
 	}
 	return out, nil
+}
+
+// ClientUsers says, per client ID, how many distinct users are signed in
+// to it now (storage.Clients.CountClientUsers: a live access token or an
+// unrotated refresh token); clients nobody is signed in to are absent.
+func (s *Service) ClientUsers(ctx context.Context) (map[string]int64, error) {
+	return s.Store.CountClientUsers(ctx, s.now())
 }
 
 // UpdateClientInput changes a client's settings; nil fields stay as they
@@ -350,16 +359,36 @@ func (s *Service) DeleteClient(ctx context.Context, actor Actor, in DeleteClient
 }
 
 // checkClient returns the field errors already found with every rule the
-// client breaks (storage.Client.Problems), or nil. The ID is not the
-// caller's to give, so it is not checked here.
+// client breaks (storage.Client.Problems, and the bounds below), or nil.
+// The ID is not the caller's to give, so it is not checked here.
 func checkClient(f fields, c *storage.Client) error {
 	for _, p := range c.Problems() {
 		if p.Field != "id" {
 			f = append(f, p)
 		}
 	}
+	switch {
+	case !utf8.ValidString(c.Name) || strings.ContainsFunc(c.Name, unicode.IsControl):
+		f.add("name", "must be text without control characters")
+	case utf8.RuneCountInString(c.Name) > maxClientName:
+		f.add("name", fmt.Sprintf("is longer than %d characters", maxClientName))
+	}
+	if len(c.RedirectURIs) > maxClientURIs {
+		f.add("redirect_uris", fmt.Sprintf("at most %d redirect URIs", maxClientURIs))
+	}
+	if len(c.PostLogoutRedirectURIs) > maxClientURIs {
+		f.add("post_logout_redirect_uris", fmt.Sprintf("at most %d post-logout redirect URIs", maxClientURIs))
+	}
 	return f.err()
 }
+
+// Bounds of what a client's name and URI lists may hold, so that a form
+// cannot store a page's worth of text (each URI has its own bound,
+// storage.ValidateRedirectURI's).
+const (
+	maxClientName = 200
+	maxClientURIs = 50
+)
 
 // checkMaxAge returns the re-authentication period to store: negative is
 // the whole session (-1); otherwise whole seconds.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -142,6 +143,14 @@ func TestCreateClientFieldErrors(t *testing.T) {
 			{"a post-logout URI keeps the model's rule", func(in *CreateClientInput) {
 				in.PostLogoutRedirectURIs = []string{"javascript:alert(1)"}
 			}, []string{"post_logout_redirect_uris"}},
+			{"a name is at most 200 characters", func(in *CreateClientInput) { in.Name = strings.Repeat("é", 201) }, []string{"name"}},
+			{"a name has no control characters", func(in *CreateClientInput) { in.Name = "App\nX" }, []string{"name"}},
+			{"at most 50 redirect URIs", func(in *CreateClientInput) {
+				in.RedirectURIs = nil
+				for i := range 51 {
+					in.RedirectURIs = append(in.RedirectURIs, fmt.Sprintf("https://app.example/cb%d", i))
+				}
+			}, []string{"redirect_uris"}},
 			{"the token format is known", func(in *CreateClientInput) { in.TokenFormat = "paseto" }, []string{"token_format"}},
 			{"an access token lifetime is at least a minute", func(in *CreateClientInput) {
 				in.AccessTokenLifetime = 30 * time.Second

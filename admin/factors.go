@@ -28,12 +28,24 @@ type SetFactorsInput struct {
 	// Confirm allows turning OTP off to remove every authenticator binding
 	// and backup code when nothing else uses OTP (see ConfirmationRequired).
 	Confirm bool
+	// DryRun makes the whole change and its decision in the transaction,
+	// then rolls it back: the result (or the *ConfirmationRequired) is what
+	// the same call without DryRun would give on the state of that moment,
+	// and nothing is written or audited. A console shows it before asking
+	// to confirm.
+	DryRun bool
 }
 
 // FactorsResult is a client after a change of its factors, and what
-// turning OTP off did to the authenticator bindings.
+// turning OTP off did to the authenticator bindings. After a DryRun it is
+// what the change would do.
 type FactorsResult struct {
 	Client Client
+	// Changed is false when the client already had these settings (nothing
+	// was written).
+	Changed bool
+	// OTPTurnedOff: the change turned the client's OTP off.
+	OTPTurnedOff bool
 	// Keepers are what still uses OTP when this change turned it off: the
 	// bindings stay for them.
 	Keepers []OTPKeeper
@@ -125,19 +137,21 @@ func (s *Service) SetFactors(ctx context.Context, actor Actor, in SetFactorsInpu
 		if err != nil {
 			return clientErr(err, in.ClientID)
 		}
-		res.Client = s.clientView(c)
+		res.Client, res.Changed, res.OTPTurnedOff = s.clientView(c), true, turningOTPOff
 		if err := s.audit(ctx, tx, actor, storage.AuditEvent{Type: mfa.EventClientFactorsChanged, ClientID: c.ID,
 			Detail: factorsDetail(c)}); err != nil {
 			return err
 		}
-		if !turningOTPOff {
-			return nil
+		if turningOTPOff {
+			res.Keepers, res.Removed, err = s.otpTurnedOff(ctx, tx, actor, c.ID, "otp", in.Confirm,
+				"OTP turned off on the last application using it")
 		}
-		res.Keepers, res.Removed, err = s.otpTurnedOff(ctx, tx, actor, c.ID, "otp", in.Confirm,
-			"OTP turned off on the last application using it")
+		if err == nil && in.DryRun {
+			return errDryRun
+		}
 		return err
 	})
-	if errors.Is(err, errUnchanged) {
+	if errors.Is(err, errUnchanged) || errors.Is(err, errDryRun) {
 		err = nil
 	}
 	if err != nil {
@@ -145,6 +159,10 @@ func (s *Service) SetFactors(ctx context.Context, actor Actor, in SetFactorsInpu
 	}
 	return res, nil
 }
+
+// errDryRun rolls back the transaction of a DryRun once its outcome is
+// known.
+var errDryRun = errors.New("dry run")
 
 // otpKeepers names what else still uses OTP: the clients other than
 // except, and (when withWorkspace) the workspace policy. Call it inside

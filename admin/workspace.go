@@ -49,12 +49,28 @@ type SetWorkspaceInput struct {
 	// Confirm allows a change after which nothing uses OTP to remove every
 	// authenticator binding and backup code (see ConfirmationRequired).
 	Confirm bool
+	// DryRun makes the change, its decision and the counts in the
+	// transaction, then rolls it back (see SetFactorsInput.DryRun): the
+	// effect shown before the change is made.
+	DryRun bool
 }
 
-// WorkspaceResult is the policy after a change, and what a change that
-// stopped the workspace using OTP did to the authenticator bindings.
+// WorkspaceResult is the policy after a change, who it asks for a second
+// factor, and what a change that stopped the workspace using OTP did to the
+// authenticator bindings. After a DryRun it is what the change would do.
 type WorkspaceResult struct {
 	Workspace Workspace
+	// Changed is false when the policy was already as asked (nothing was
+	// written).
+	Changed bool
+	// Required is how many users the policy's mandatory MFA applies to
+	// after the change: every user but the owner, the disabled and the
+	// bypassed ones; only admins when it targets the console alone (members
+	// do not sign in to it). 0 when MFA is not mandatory.
+	Required int64
+	// Unbound is how many of them have no authenticator bound: where the
+	// policy offers OTP they bind one at their next login.
+	Unbound int64
 	// Keepers are the clients still using OTP when the workspace stopped:
 	// the bindings stay for them.
 	Keepers []OTPKeeper
@@ -105,10 +121,14 @@ func (s *Service) SetWorkspace(ctx context.Context, actor Actor, in SetWorkspace
 			after.Factors = factors
 		}
 		res.Workspace = workspaceView(after)
+		if res.Required, res.Unbound, err = requiredUsers(ctx, tx, after); err != nil {
+			return err
+		}
 		if was := workspaceView(before); was.MFARequired == res.Workspace.MFARequired &&
 			slices.Equal(was.Targets, res.Workspace.Targets) && slices.Equal(was.Factors, res.Workspace.Factors) {
 			return errUnchanged
 		}
+		res.Changed = true
 		raw, err := json.Marshal(after)
 		if err != nil {
 			return err
@@ -123,24 +143,53 @@ func (s *Service) SetWorkspace(ctx context.Context, actor Actor, in SetWorkspace
 			Detail: string(raw)}); err != nil {
 			return err
 		}
-		if !before.UsesOTP() || after.UsesOTP() {
-			return nil
+		if before.UsesOTP() && !after.UsesOTP() {
+			field := "mfa_required"
+			if after.MFARequired {
+				field = "factors"
+			}
+			res.Keepers, res.Removed, err = s.otpTurnedOff(ctx, tx, actor, "", field, in.Confirm,
+				"the workspace policy stopped using OTP and no application uses it")
 		}
-		field := "mfa_required"
-		if after.MFARequired {
-			field = "factors"
+		if err == nil && in.DryRun {
+			return errDryRun
 		}
-		res.Keepers, res.Removed, err = s.otpTurnedOff(ctx, tx, actor, "", field, in.Confirm,
-			"the workspace policy stopped using OTP and no application uses it")
 		return err
 	})
-	if errors.Is(err, errUnchanged) {
+	if errors.Is(err, errUnchanged) || errors.Is(err, errDryRun) {
 		err = nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// requiredUsers counts, in tx, the users w's mandatory MFA applies to and
+// those of them without an authenticator (see WorkspaceResult).
+func requiredUsers(ctx context.Context, tx storage.Store, w mfa.WorkspacePolicy) (required, unbound int64, err error) {
+	if !w.MFARequired {
+		return 0, 0, nil
+	}
+	roles := []storage.Role{storage.RoleAdmin}
+	if w.AppliesTo(false) {
+		roles = append(roles, storage.RoleMember)
+	}
+	no := false
+	for _, role := range roles {
+		q := storage.UserQuery{Role: role, Bypass: &no, Disabled: &no}
+		n, err := tx.CountUsers(ctx, q)
+		if err != nil {
+			return 0, 0, err
+		}
+		q.TOTPBound = &no
+		m, err := tx.CountUsers(ctx, q)
+		if err != nil {
+			return 0, 0, err
+		}
+		required, unbound = required+n, unbound+m
+	}
+	return required, unbound, nil
 }
 
 // checkChoice keeps the given values in the order given, once each; an
