@@ -66,6 +66,9 @@ func TestChromeUserBindsAuthenticatorAtFirstLogin(t *testing.T) {
 			if len(codes) != 10 || !strings.Contains(c.Text(), "Save your backup codes") {
 				t.Fatalf("backup codes page shows %d codes:\n%s", len(codes), c.Text())
 			}
+			if d := c.ClickDownload("Download as a text file"); d.Name != "stepgate-backup-codes.txt" || !strings.Contains(string(d.Data), codes[0]) {
+				t.Errorf("downloaded %q: %q", d.Name, d.Data)
+			}
 			c.CheckAccessibility()
 			c.SaveScreenshots("backup-codes")
 			c.ClickAndWait("I have saved them — continue")

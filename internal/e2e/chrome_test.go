@@ -43,7 +43,7 @@ var testPages = map[string]string{
 <button>Send</button>
 </form>
 <details><summary>More</summary><a href="/good">A link inside</a></details>
-<p><a href="/good">Another page</a></p>`,
+<p><a href="/good">Another page</a> <a href="/export.csv">Export CSV</a></p>`,
 	"/unnamed": `<h1>Unnamed controls</h1>
 <button class="box"></button> <input name="q"> <a href="/good" class="box"></a> <div role="switch" tabindex="0" class="box"></div>`,
 	"/unreachable": `<h1>Unreachable controls</h1>
@@ -75,6 +75,11 @@ func testSite(t *testing.T) *httptest.Server {
 	mux.HandleFunc("GET /throw.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
 		fmt.Fprint(w, `throw new Error("thrown by the page")`)
+	})
+	mux.HandleFunc("GET /export.csv", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Content-Disposition", `attachment; filename="rows.csv"`)
+		fmt.Fprint(w, "a,b\n1,2\n")
 	})
 	mux.HandleFunc("POST /submit", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
@@ -117,6 +122,9 @@ func TestChromeHarness(t *testing.T) {
 	c.CheckAccessibility()
 	c.Fill("Your name", "Ada Lovelace")
 	c.Fill("color", "Green") // by name attribute, an option by its text
+	if d := c.ClickDownload("Export CSV"); d.Name != "rows.csv" || string(d.Data) != "a,b\n1,2\n" || d.URL != site.URL+"/export.csv" {
+		t.Errorf("downloaded %q from %s: %q", d.Name, d.URL, d.Data)
+	}
 	c.Click("I agree")
 	c.Click("More")
 	c.WaitText("A link inside")

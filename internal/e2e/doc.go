@@ -14,9 +14,9 @@
 //     shared by a test binary, each test gets a fresh browser context). It
 //     finds controls by accessible name, types and clicks with real input
 //     events, stops at the relying party's redirect URI, fails the test on
-//     any console error or CSP violation, takes screenshots at desktop and
-//     phone width, and checks a page for screen-reader, keyboard and
-//     low-vision users (CheckAccessibility: accessible names, Tab order and
+//     any console error or CSP violation, reads Status and downloads
+//     (ClickDownload), takes screenshots at desktop and phone width, and
+//     checks a page for screen-reader, keyboard and low-vision users (CheckAccessibility: accessible names, Tab order and
 //     visible focus, 4.5:1 text contrast in light and dark theme). Without
 //     Chromium its tests skip, or fail with STEPGATE_REQUIRE_BROWSER=1.
 //   - Mailbox is a real SMTP server (mail/mailtest) the server sends to, with
