@@ -119,7 +119,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if strings.HasPrefix(database, "postgres") {
 			r.Settings.Engine, r.Settings.Database = migrations.Postgres, "schema "+schemaOf(database)
 		}
-		st, err := sqlstore.Open(ctx, database)
+		// Seeding transactions are long on a busy machine; the server's
+		// own bound is the --database-timeout it is given.
+		st, err := sqlstore.Open(ctx, database, sqlstore.Timeout(time.Minute))
 		if err != nil {
 			return nil, err
 		}

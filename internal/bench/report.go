@@ -247,8 +247,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "StepGate load benchmark, %s: %d users on %s (%s), %d virtual users, %s per scenario after %s warm-up\n",
 		r.Started.UTC().Format(time.RFC3339), s.Users, s.Engine, s.Database, s.Concurrency, s.Duration, s.Warmup)
 	m := r.Machine
-	fmt.Fprintf(w, "machine: %d CPUs (GOMAXPROCS %d) %s, %d MiB, %s/%s, %s; server: %s %s\n\n",
-		m.CPUs, m.GOMAXPROCS, m.CPUModel, m.MemTotalMiB, m.OS, m.Arch, m.Go, s.Server, strings.Join(s.ServerArgs, " "))
+	fmt.Fprintf(w, "machine: %d CPUs (GOMAXPROCS %d) %s, %d MiB, %s/%s, %s; server: %s %s; seeded in %.1f s\n\n",
+		m.CPUs, m.GOMAXPROCS, m.CPUModel, m.MemTotalMiB, m.OS, m.Arch, m.Go, s.Server, strings.Join(s.ServerArgs, " "),
+		r.SeedSeconds)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	baseline := slices.ContainsFunc(r.Figures, func(f Figure) bool { return f.BaselineRatio != nil })
 	head := "figure\tops/s\tratio\tto\tp50 ms\tp99 ms\tCPU ms/op\tpeak RSS MiB\tops\terrors\t"

@@ -31,7 +31,7 @@ type Sealer interface {
 }
 
 // seedBatch is how many users one transaction creates.
-const seedBatch = 500
+const seedBatch = 100
 
 // seedUser is a seeded account and its authenticator's secret.
 type seedUser struct {

@@ -110,23 +110,24 @@ func checkFigures(t *testing.T, r *bench.Report) {
 			continue
 		}
 		if f.Ops <= 0 || f.Errors != 0 || f.Seconds <= 0 || f.P50Ms == nil || f.P99Ms == nil || *f.P50Ms > *f.P99Ms {
-			t.Errorf("%s: %d ops, %d errors %v in %gs, p50 %v p99 %v", name, f.Ops, f.Errors, f.ErrorSamples, f.Seconds, f.P50Ms, f.P99Ms)
+			t.Errorf("%s: %d ops, %d errors %v in %gs, p50 %s p99 %s", name, f.Ops, f.Errors, f.ErrorSamples, f.Seconds,
+				show(f.P50Ms), show(f.P99Ms))
 			continue
 		}
 		if !near(f.PerSecond, float64(f.Ops)/f.Seconds) {
 			t.Errorf("%s: %g/s, but %d ops in %gs", name, f.PerSecond, f.Ops, f.Seconds)
 		}
 		if f.CPUMsPerOp == nil || *f.CPUMsPerOp < 0 {
-			t.Errorf("%s: CPU ms per op %v", name, f.CPUMsPerOp)
+			t.Errorf("%s: CPU ms per op %s", name, show(f.CPUMsPerOp))
 		}
 		if server := name != "argon2id_floor"; server != (f.PeakRSSMiB != nil) || server && *f.PeakRSSMiB <= 0 {
-			t.Errorf("%s: peak RSS %v", name, f.PeakRSSMiB)
+			t.Errorf("%s: peak RSS %s", name, show(f.PeakRSSMiB))
 		}
 		if f.RatioTo != ratioTo {
 			t.Errorf("%s is divided by %q, want %q", name, f.RatioTo, ratioTo)
 		}
 		if to := r.Figure(ratioTo); to != nil && (f.Ratio == nil || !near(*f.Ratio, f.PerSecond/to.PerSecond)) {
-			t.Errorf("%s: ratio %v, but %g/s ÷ %g/s", name, f.Ratio, f.PerSecond, to.PerSecond)
+			t.Errorf("%s: ratio %s, but %g/s ÷ %g/s", name, show(f.Ratio), f.PerSecond, to.PerSecond)
 		}
 		if ratioTo == "" && f.Ratio != nil {
 			t.Errorf("%s: a ratio to nothing", name)
@@ -137,7 +138,7 @@ func checkFigures(t *testing.T, r *bench.Report) {
 	}
 	if p, peak := r.Figure("full_login_paced"), r.Figure("full_login"); p != nil && peak != nil &&
 		(p.TargetPerSecond == nil || !near(*p.TargetPerSecond, 0.8*peak.PerSecond)) {
-		t.Errorf("paced at %v, the peak was %g/s", p.TargetPerSecond, peak.PerSecond)
+		t.Errorf("paced at %s, the peak was %g/s", show(p.TargetPerSecond), peak.PerSecond)
 	}
 }
 
@@ -168,7 +169,7 @@ func checkGoals(t *testing.T, r *bench.Report) {
 			if strings.HasPrefix(g.What, prefix) {
 				matched = true
 				if g.Measured == nil || v == nil || *g.Measured != *v || g.Met == nil {
-					t.Errorf("%q: measured %v, the figure %v", g.What, g.Measured, v)
+					t.Errorf("%q: measured %s, the figure %s", g.What, show(g.Measured), show(v))
 				}
 			}
 		}
@@ -176,6 +177,14 @@ func checkGoals(t *testing.T, r *bench.Report) {
 			t.Errorf("unexpected goal %q", g.What)
 		}
 	}
+}
+
+// show is a figure's value for a message: the number, or "none".
+func show(v *float64) string {
+	if v == nil {
+		return "none"
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
