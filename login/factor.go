@@ -371,12 +371,14 @@ func (h *Handler) totpStep(b *storage.FactorBinding, input string) (int64, strin
 	return step, "", nil
 }
 
-// totpAAD binds a sealed TOTP secret to its user: a sealed blob copied to
-// another user's row does not open.
-func totpAAD(userID string) []byte { return []byte("totp:" + userID) }
+// TOTPAAD binds a sealed TOTP secret to its user: a sealed blob copied to
+// another user's row does not open. Whatever seals a secret the login is to
+// open (the binding step here, the load benchmark's seeding) seals it with
+// this.
+func TOTPAAD(userID string) []byte { return []byte("totp:" + userID) }
 
 func (h *Handler) openSecret(b *storage.FactorBinding) ([]byte, error) {
-	return h.Sealer.Open(b.SealedSecret, totpAAD(b.UserID))
+	return h.Sealer.Open(b.SealedSecret, TOTPAAD(b.UserID))
 }
 
 // submitBackup checks a backup code; each code works once.

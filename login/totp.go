@@ -153,7 +153,7 @@ func (h *Handler) verifySetupEmail(c *gin.Context) {
 		if err != nil {
 			return "", err
 		}
-		sealed, err := h.Sealer.Seal(secret, totpAAD(u.ID))
+		sealed, err := h.Sealer.Seal(secret, TOTPAAD(u.ID))
 		if err != nil {
 			return "", err
 		}

@@ -67,6 +67,7 @@ type commandLine struct {
 	Audit struct {
 		List auditListCmd `cmd:"" help:"List audit events, newest first."`
 	} `cmd:"" help:"Read the audit trail."`
+	Bench   benchCmd   `cmd:"" help:"Load benchmark: logins, tokens, discovery and JWKS beside the argon2id floor and bare net/http."`
 	Version versionCmd `cmd:"" help:"Print the version of this build."`
 	Help    helpCmd    `cmd:"" help:"Show the help of a command."`
 }
@@ -104,6 +105,7 @@ var (
 	adminSettings = []string{"config", "dev", "data-dir", "database", "master-key-file"}
 	extraSettings = map[string][]string{
 		"keys rotate": {"signing-algorithm", "key-rotation-delay", "access-token-lifetime", "id-token-lifetime"},
+		"bench":       {"signing-algorithm", "log-level", "database-timeout"},
 	}
 )
 
