@@ -17,6 +17,7 @@ import (
 	"github.com/stepgate/stepgate/audit"
 	"github.com/stepgate/stepgate/mfa"
 	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/web"
 )
 
 // mountAudit registers the audit pages.
@@ -350,7 +351,7 @@ func (d *download) Write(b []byte) (int, error) {
 	if !d.started {
 		d.started = true
 		hd := d.c.Writer.Header()
-		setPageHeaders(hd)
+		web.SetHeaders(hd, "")
 		hd.Set("Content-Type", "text/csv; charset=utf-8")
 		hd.Set("Content-Disposition", `attachment; filename="`+d.name+`"`)
 		d.c.Status(http.StatusOK)

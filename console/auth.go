@@ -23,35 +23,13 @@ import (
 	"github.com/stepgate/stepgate/storage"
 )
 
-// Cookies of the console. Over https their names take the __Host- prefix,
-// which pins them to this host, path / and Secure.
+// Cookies of the console (set with login.Cookies: over https their names
+// take the __Host- prefix, which pins them to this host, path / and Secure).
 const (
 	sessionCookie = "stepgate_console"       // the console session (its hash keys the row)
 	loginCookie   = "stepgate_console_login" // the sign-in in progress: state, nonce, PKCE verifier (sealed)
 	flashCookie   = "stepgate_console_flash" // a form's outcome for the page it redirects to (sealed)
 )
-
-func (h *Handler) cookieName(base string) string {
-	if h.Secure {
-		return "__Host-" + base
-	}
-	return base
-}
-
-func (h *Handler) setCookie(w http.ResponseWriter, base, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{
-		Name: h.cookieName(base), Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: h.Secure, SameSite: http.SameSiteLaxMode,
-	})
-}
-
-func (h *Handler) cookie(r *http.Request, base string) string {
-	c, err := r.Cookie(h.cookieName(base))
-	if err != nil {
-		return ""
-	}
-	return c.Value
-}
 
 // sealCookie and openCookie keep a value in a cookie the browser can
 // neither read nor change (AES-256-GCM under the master key, bound to the
@@ -65,12 +43,12 @@ func (h *Handler) sealCookie(w http.ResponseWriter, base string, v any, maxAge i
 	if err != nil {
 		return err
 	}
-	h.setCookie(w, base, base64.RawURLEncoding.EncodeToString(sealed), maxAge)
+	h.Cookies.Set(w, base, base64.RawURLEncoding.EncodeToString(sealed), maxAge)
 	return nil
 }
 
 func (h *Handler) openCookie(r *http.Request, base string, v any) bool {
-	raw := h.cookie(r, base)
+	raw := h.Cookies.Get(r, base)
 	if raw == "" {
 		return false
 	}
@@ -133,7 +111,7 @@ func (h *Handler) callback(c *gin.Context) {
 	ctx := c.Request.Context()
 	var si signIn
 	ok := h.openCookie(c.Request, loginCookie, &si)
-	h.setCookie(c.Writer, loginCookie, "", -1)
+	h.Cookies.Set(c.Writer, loginCookie, "", -1)
 	q := c.Request.URL.Query()
 	if !ok || !h.Now().Before(si.Expires) || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(si.State)) != 1 {
 		h.message(c, http.StatusBadRequest, "Sign-in expired",
@@ -207,7 +185,7 @@ func (h *Handler) callback(c *gin.Context) {
 		IDHash: op.HashSecret(value), UserID: u.ID, AuthTime: time.Unix(claims.AuthTime, 0), MFAAt: mfaAt,
 		IDToken: raw, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(h.Absolute),
 	}
-	if prev := h.cookie(c.Request, sessionCookie); prev != "" {
+	if prev := h.Cookies.Get(c.Request, sessionCookie); prev != "" {
 		old, err := h.Store.GetConsoleSession(ctx, op.HashSecret(prev))
 		switch {
 		case err == nil && old.UserID == u.ID:
@@ -230,7 +208,7 @@ func (h *Handler) callback(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.setCookie(c.Writer, sessionCookie, value, int(h.Absolute.Seconds()))
+	h.Cookies.Set(c.Writer, sessionCookie, value, int(h.Absolute.Seconds()))
 	dest := si.Return
 	if cs.Pending != "" {
 		dest = h.Prefix + Path + "/resume"
@@ -278,7 +256,7 @@ func (r *req) owner() bool { return r.user.Role == storage.RoleOwner }
 // current loads the browser's console session and its user; nil when there
 // is none that is live.
 func (h *Handler) current(c *gin.Context) (*req, error) {
-	v := h.cookie(c.Request, sessionCookie)
+	v := h.Cookies.Get(c.Request, sessionCookie)
 	if v == "" {
 		return nil, nil
 	}
@@ -468,7 +446,7 @@ func (h *Handler) signOut(r *req) {
 		h.fail(r.c, err)
 		return
 	}
-	h.setCookie(r.c.Writer, sessionCookie, "", -1)
+	h.Cookies.Set(r.c.Writer, sessionCookie, "", -1)
 	rp, err := h.relying(ctx)
 	if err != nil {
 		h.fail(r.c, err)

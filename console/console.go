@@ -15,7 +15,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/stepgate/stepgate/admin"
+	"github.com/stepgate/stepgate/login"
 	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/web"
 )
 
 // Handler serves the console. Its fields are its dependencies.
@@ -27,8 +29,9 @@ type Handler struct {
 	// Issuer is StepGate's issuer URL; Prefix its path ("" at the root).
 	Issuer string
 	Prefix string
-	// Secure: the issuer is https, so cookies are Secure with __Host-.
-	Secure bool
+	// Cookies are the console's cookies: Secure with __Host- over https,
+	// as the login's are.
+	Cookies login.Cookies
 	// Idle and Absolute bound a console session, as the SSO session's
 	// settings bound those.
 	Idle     time.Duration
@@ -53,7 +56,7 @@ type Handler struct {
 	// server is reached from outside).
 	Loopback http.Handler
 
-	pages *pages
+	pages *web.Pages
 
 	rpOnce sync.Mutex
 	rp     *relyingParty

@@ -1,11 +1,9 @@
 package console
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/stepgate/stepgate/admin"
 	"github.com/stepgate/stepgate/storage"
+	"github.com/stepgate/stepgate/web"
 )
 
 //go:embed templates/*.html
@@ -24,10 +23,9 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// pages are the console's templates; each page defines "content" (and may
-// define "title") and is rendered inside layout.html.
-type pages struct{ byName map[string]*template.Template }
-
+// The console's templates: each page defines "content" (and may define
+// "title") and is rendered inside layout.html, by web.Pages like the login
+// pages.
 var funcs = template.FuncMap{
 	"when": func(t time.Time) string {
 		if t.IsZero() {
@@ -38,24 +36,7 @@ var funcs = template.FuncMap{
 	"duration": humanDuration,
 }
 
-func parsePages() (*pages, error) {
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	p := &pages{byName: map[string]*template.Template{}}
-	for _, n := range names {
-		if n == "templates/layout.html" {
-			continue
-		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
-		if err != nil {
-			return nil, err
-		}
-		p.byName[strings.TrimSuffix(path.Base(n), ".html")] = t
-	}
-	return p, nil
-}
+func parsePages() (*web.Pages, error) { return web.ParseFS(templateFS, "templates", funcs) }
 
 // Frame is what every console page gets besides its own data: embed it in
 // the page's struct.
@@ -128,9 +109,9 @@ func (h *Handler) redirectFlash(r *req, rel string, f flash) {
 // takeFlash reads and clears the outcome of the last form.
 func (h *Handler) takeFlash(c *gin.Context) flash {
 	var f flash
-	if h.cookie(c.Request, flashCookie) != "" {
+	if h.Cookies.Get(c.Request, flashCookie) != "" {
 		h.openCookie(c.Request, flashCookie, &f)
-		h.setCookie(c.Writer, flashCookie, "", -1)
+		h.Cookies.Set(c.Writer, flashCookie, "", -1)
 	}
 	return f
 }
@@ -148,33 +129,11 @@ func (h *Handler) render(r *req, status int, name string, p framed) {
 	h.write(r.c, status, name, p)
 }
 
+// write renders page name; its forms go to this site only.
 func (h *Handler) write(c *gin.Context, status int, name string, p framed) {
-	t, ok := h.pages.byName[name]
-	var buf bytes.Buffer
-	var err error
-	if !ok {
-		err = errors.New("no console page " + name)
-	} else {
-		err = t.Execute(&buf, p)
-	}
-	hd := c.Writer.Header()
-	setPageHeaders(hd)
-	if err != nil {
+	if err := h.pages.Render(c.Writer, status, name, p, ""); err != nil {
 		h.Log.ErrorContext(c.Request.Context(), "console: render page", "page", name, "err", err)
-		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error"))
-		return
 	}
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
-}
-
-// setPageHeaders: no script, no framing, forms only to this site, nothing
-// cached (pages show secrets and personal data).
-func setPageHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; "+
-		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
 }
 
 // messagePage is a page with a title, a sentence and, when SignIn, a

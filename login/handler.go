@@ -167,11 +167,11 @@ const csrfCookie = "stepgate_csrf"
 // Forms echo it in a hidden field (double-submit cookie); the cookie is
 // HttpOnly and SameSite=Lax, so another site can neither read nor send it.
 func (h *Handler) csrfToken(c *gin.Context) string {
-	if v := h.Sessions.Cookies.get(c.Request, csrfCookie); len(v) == len(op.NewSecret()) {
+	if v := h.Sessions.Cookies.Get(c.Request, csrfCookie); len(v) == len(op.NewSecret()) {
 		return v
 	}
 	v := op.NewSecret()
-	h.Sessions.Cookies.set(c.Writer, csrfCookie, v, 0)
+	h.Sessions.Cookies.Set(c.Writer, csrfCookie, v, 0)
 	return v
 }
 
@@ -184,7 +184,7 @@ func (h *Handler) checkCSRF(c *gin.Context) error {
 	if err := crossOrigin.Check(c.Request); err != nil {
 		return errCSRF
 	}
-	cookie := h.Sessions.Cookies.get(c.Request, csrfCookie)
+	cookie := h.Sessions.Cookies.Get(c.Request, csrfCookie)
 	form := c.PostForm("csrf_token")
 	if cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(form)) != 1 {
 		return errCSRF
@@ -198,7 +198,7 @@ func (h *Handler) callbackAllowed(r *http.Request, req *storage.AuthRequest) boo
 	if req == nil || !req.Done {
 		return req != nil // not done yet: the library itself refuses it
 	}
-	v := h.Sessions.Cookies.get(r, sessionCookie)
+	v := h.Sessions.Cookies.Get(r, sessionCookie)
 	return v != "" && subtle.ConstantTimeCompare([]byte(op.HashSecret(v)), []byte(req.SessionHash)) == 1
 }
 

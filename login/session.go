@@ -16,22 +16,26 @@ type Cookies struct {
 	Secure bool
 }
 
-func (c Cookies) name(base string) string {
+// Name is the cookie's name: base, with __Host- over https.
+func (c Cookies) Name(base string) string {
 	if c.Secure {
 		return "__Host-" + base
 	}
 	return base
 }
 
-func (c Cookies) set(w http.ResponseWriter, base, value string, maxAge int) {
+// Set sets the cookie base (its name as Name gives it), HttpOnly,
+// SameSite=Lax, Secure over https; maxAge < 0 deletes it.
+func (c Cookies) Set(w http.ResponseWriter, base, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
-		Name: c.name(base), Value: value, Path: "/", MaxAge: maxAge,
+		Name: c.Name(base), Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: c.Secure, SameSite: http.SameSiteLaxMode,
 	})
 }
 
-func (c Cookies) get(r *http.Request, base string) string {
-	ck, err := r.Cookie(c.name(base))
+// Get is the value of the cookie base, "" when the request has none.
+func (c Cookies) Get(r *http.Request, base string) string {
+	ck, err := r.Cookie(c.Name(base))
 	if err != nil {
 		return ""
 	}
@@ -59,7 +63,7 @@ type current struct {
 }
 
 func (s *Sessions) Current(ctx context.Context, r *http.Request) (*current, error) {
-	v := s.Cookies.get(r, sessionCookie)
+	v := s.Cookies.Get(r, sessionCookie)
 	if v == "" {
 		return nil, nil
 	}
@@ -122,14 +126,14 @@ func (s *Sessions) Authenticated(ctx context.Context, w http.ResponseWriter, pre
 			return nil, err
 		}
 	}
-	s.Cookies.set(w, sessionCookie, value, int(sess.ExpiresAt.Sub(now).Seconds()))
+	s.Cookies.Set(w, sessionCookie, value, int(sess.ExpiresAt.Sub(now).Seconds()))
 	return sess, nil
 }
 
 // End deletes the browser's session and its cookie.
 func (s *Sessions) End(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	s.Cookies.set(w, sessionCookie, "", -1)
-	v := s.Cookies.get(r, sessionCookie)
+	s.Cookies.Set(w, sessionCookie, "", -1)
+	v := s.Cookies.Get(r, sessionCookie)
 	if v == "" {
 		return nil
 	}

@@ -172,7 +172,7 @@ func New(d Deps) (*Server, error) {
 	ch := &console.Handler{
 		Admin: &admin.Service{Store: d.Store, Now: now, Hasher: lh.Hasher, CodeKey: lh.CodeKey,
 			ConsoleClientID: admin.ConsoleClient},
-		Store: d.Store, Issuer: provider.Issuer(), Prefix: prefix, Secure: !cfg.insecure(),
+		Store: d.Store, Issuer: provider.Issuer(), Prefix: prefix, Cookies: lh.Sessions.Cookies,
 		Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Now: now, Log: d.Log,
 		Sealer: d.Master, CSRFKey: d.Master.Derive("console-csrf"), SSO: lh.Sessions, Loopback: engine,
 	}

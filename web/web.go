@@ -26,23 +26,28 @@ func Static() http.FileSystem {
 // is rendered inside layout.html.
 type Pages struct{ pages map[string]*template.Template }
 
-// Parse parses every page with the layout. It fails only if a template is
-// broken, which a test catches.
-func Parse() (*Pages, error) {
-	names, err := fs.Glob(templateFS, "templates/*.html")
+// Parse parses every login page with the layout. It fails only if a
+// template is broken, which a test catches.
+func Parse() (*Pages, error) { return ParseFS(templateFS, "templates", nil) }
+
+// ParseFS parses every page dir/NAME.html of fsys with dir/layout.html and
+// funcs; a page is rendered by its NAME.
+func ParseFS(fsys fs.FS, dir string, funcs template.FuncMap) (*Pages, error) {
+	names, err := fs.Glob(fsys, dir+"/*.html")
 	if err != nil {
 		return nil, err
 	}
+	layout := dir + "/layout.html"
 	p := &Pages{pages: map[string]*template.Template{}}
 	for _, n := range names {
-		if n == "templates/layout.html" {
+		if n == layout {
 			continue
 		}
-		t, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, layout, n)
 		if err != nil {
 			return nil, err
 		}
-		p.pages[n[len("templates/"):len(n)-len(".html")]] = t
+		p.pages[strings.TrimSuffix(n[len(dir)+1:], ".html")] = t
 	}
 	return p, nil
 }
@@ -64,8 +69,17 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data any,
 		http.Error(w, "Internal error", http.StatusInternalServerError)
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
+	SetHeaders(w.Header(), formOrigin)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// SetHeaders sets what every page of StepGate's sends: no script, no
+// framing, forms only to this site (and formOrigin, see Render), nothing
+// cached (pages show codes, secrets and personal data), no referrer.
+func SetHeaders(h http.Header, formOrigin string) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
 	formAction := "'self'"
@@ -74,9 +88,6 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, data any,
 	}
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
-	return err
 }
 
 // FormOrigin is the CSP source for a redirect URI: its scheme and host
