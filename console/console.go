@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -58,8 +57,8 @@ type Handler struct {
 
 	pages *web.Pages
 
-	rpOnce sync.Mutex
-	rp     *relyingParty
+	rpMu sync.Mutex // guards rp
+	rp   *relyingParty
 }
 
 // SSOSessions reads the browser's SSO session: its user and the
@@ -111,8 +110,8 @@ type relyingParty struct {
 // relying returns the console's OIDC client, discovering the issuer on
 // first use (and again after a failed attempt).
 func (h *Handler) relying(ctx context.Context) (*relyingParty, error) {
-	h.rpOnce.Lock()
-	defer h.rpOnce.Unlock()
+	h.rpMu.Lock()
+	defer h.rpMu.Unlock()
 	if h.rp != nil {
 		return h.rp, nil
 	}
@@ -160,6 +159,3 @@ func (h *Handler) returnPath(raw string) string {
 	}
 	return u.RequestURI()
 }
-
-// errUnavailable answers a database that cannot be reached.
-func isUnavailable(err error) bool { return errors.Is(err, storage.ErrUnavailable) }

@@ -153,7 +153,7 @@ func (h *Handler) message(c *gin.Context, status int, title, msg string, signIn 
 // server's fault (503, Retry-After), anything else a generic 500; the
 // cause is logged, never shown.
 func (h *Handler) fail(c *gin.Context, err error) {
-	if isUnavailable(err) {
+	if errors.Is(err, storage.ErrUnavailable) {
 		c.Header("Retry-After", "30")
 		h.Log.ErrorContext(c.Request.Context(), "console: storage unavailable", "path", c.Request.URL.Path, "err", err)
 		h.message(c, http.StatusServiceUnavailable, "Temporarily unavailable",
