@@ -350,8 +350,6 @@ func (h *Handler) confirmed(r *req, id, dialog string) bool {
 	return false
 }
 
-func actorOfConsole(r *req) admin.Actor { return admin.Actor{Kind: admin.ActorUser, ID: r.user.ID} }
-
 // resetUserOTP removes the user's authenticator and backup codes (after a
 // confirmation and with a fresh second factor).
 func (h *Handler) resetUserOTP(r *req) {
@@ -363,7 +361,7 @@ func (h *Handler) resetUserOTP(r *req) {
 	if !h.fresh(r, "Reset the authenticator of "+name) {
 		return
 	}
-	out, err := h.Admin.ResetOTP(r.c.Request.Context(), actorOfConsole(r), admin.UserRef{User: id})
+	out, err := h.Admin.ResetOTP(r.c.Request.Context(), actorOf(r), admin.UserRef{User: id})
 	if err != nil {
 		h.refuseUser(r, id, err)
 		return
@@ -394,7 +392,7 @@ func (h *Handler) setUserBypass(r *req) {
 	if *on && (!h.confirmed(r, id, "bypass-on") || !h.fresh(r, "Disable MFA for "+h.userName(r, id))) {
 		return
 	}
-	out, err := h.Admin.SetBypass(r.c.Request.Context(), actorOfConsole(r), admin.SetBypassInput{User: id, Bypass: on})
+	out, err := h.Admin.SetBypass(r.c.Request.Context(), actorOf(r), admin.SetBypassInput{User: id, Bypass: on})
 	if err != nil {
 		h.refuseUser(r, id, err)
 		return
@@ -417,7 +415,7 @@ func (h *Handler) setUserBypass(r *req) {
 // unlockUser ends the user's password and second-factor locks.
 func (h *Handler) unlockUser(r *req) {
 	id := r.c.Param("id")
-	out, err := h.Admin.Unlock(r.c.Request.Context(), actorOfConsole(r), admin.UserRef{User: id})
+	out, err := h.Admin.Unlock(r.c.Request.Context(), actorOf(r), admin.UserRef{User: id})
 	if err != nil {
 		h.refuseUser(r, id, err)
 		return
@@ -434,7 +432,7 @@ func (h *Handler) unlockUser(r *req) {
 func (h *Handler) endUserSessions(r *req) {
 	id := r.c.Param("id")
 	sid := r.c.PostForm("session_id")
-	out, err := h.Admin.EndSessions(r.c.Request.Context(), actorOfConsole(r),
+	out, err := h.Admin.EndSessions(r.c.Request.Context(), actorOf(r),
 		admin.EndSessionsInput{User: id, SessionID: sid})
 	if err != nil {
 		var nf *admin.NotFoundError
@@ -468,7 +466,7 @@ func (h *Handler) disableUser(r *req) {
 	if !h.fresh(r, "Disable the account of "+name) {
 		return
 	}
-	out, err := h.Admin.DisableUser(r.c.Request.Context(), actorOfConsole(r), admin.UserRef{User: id})
+	out, err := h.Admin.DisableUser(r.c.Request.Context(), actorOf(r), admin.UserRef{User: id})
 	if err != nil {
 		h.refuseUser(r, id, err)
 		return
@@ -483,7 +481,7 @@ func (h *Handler) disableUser(r *req) {
 // enableUser lets a disabled user sign in again.
 func (h *Handler) enableUser(r *req) {
 	id := r.c.Param("id")
-	out, err := h.Admin.EnableUser(r.c.Request.Context(), actorOfConsole(r), admin.UserRef{User: id})
+	out, err := h.Admin.EnableUser(r.c.Request.Context(), actorOf(r), admin.UserRef{User: id})
 	if err != nil {
 		h.refuseUser(r, id, err)
 		return
